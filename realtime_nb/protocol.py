@@ -1,0 +1,512 @@
+"""The Realtime wire protocol as data: event names, ids, client-event builders, beta→GA mapping.
+
+Pure: no I/O, no clock. Events stay the plain dicts that ``json.loads`` produced (fast and
+forward-compatible: an unknown type passes through untouched). Facts and sources are in
+``shared/realtime-protocol.md``; section numbers below refer to it.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import string
+from typing import Any, Literal, NotRequired, TypedDict
+
+# --- §2: the 11 GA client events -------------------------------------------------------------
+CLIENT_EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        "session.update",
+        "input_audio_buffer.append",
+        "input_audio_buffer.commit",
+        "input_audio_buffer.clear",
+        "conversation.item.create",
+        "conversation.item.retrieve",
+        "conversation.item.truncate",
+        "conversation.item.delete",
+        "response.create",
+        "response.cancel",
+        "output_audio_buffer.clear",
+    }
+)
+
+# --- §3: GA server events (the openai-python RealtimeServerEvent union) ----------------------
+SERVER_EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        "error",
+        "session.created",
+        "session.updated",
+        "conversation.created",
+        "conversation.item.added",
+        "conversation.item.done",
+        "conversation.item.created",
+        "conversation.item.retrieved",
+        "conversation.item.truncated",
+        "conversation.item.deleted",
+        "conversation.item.input_audio_transcription.delta",
+        "conversation.item.input_audio_transcription.completed",
+        "conversation.item.input_audio_transcription.failed",
+        "conversation.item.input_audio_transcription.segment",
+        "input_audio_buffer.committed",
+        "input_audio_buffer.cleared",
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.timeout_triggered",
+        "input_audio_buffer.dtmf_event_received",
+        "response.created",
+        "response.done",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.output_audio.delta",
+        "response.output_audio.done",
+        "response.output_audio_transcript.delta",
+        "response.output_audio_transcript.done",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.mcp_call_arguments.delta",
+        "response.mcp_call_arguments.done",
+        "response.mcp_call.in_progress",
+        "response.mcp_call.completed",
+        "response.mcp_call.failed",
+        "mcp_list_tools.in_progress",
+        "mcp_list_tools.completed",
+        "mcp_list_tools.failed",
+        "rate_limits.updated",
+        "output_audio_buffer.started",
+        "output_audio_buffer.stopped",
+        "output_audio_buffer.cleared",
+    }
+)
+
+# --- §3/§5: beta event names that were renamed in GA -----------------------------------------
+BETA_TO_GA_EVENT: dict[str, str] = {
+    "response.audio.delta": "response.output_audio.delta",
+    "response.audio.done": "response.output_audio.done",
+    "response.audio_transcript.delta": "response.output_audio_transcript.delta",
+    "response.audio_transcript.done": "response.output_audio_transcript.done",
+    "response.text.delta": "response.output_text.delta",
+    "response.text.done": "response.output_text.done",
+    "transcription_session.created": "session.created",
+    "transcription_session.updated": "session.updated",
+}
+GA_TO_BETA_EVENT: dict[str, str] = {
+    ga: beta for beta, ga in BETA_TO_GA_EVENT.items() if not beta.startswith("transcription")
+}
+
+# Content-part types inside items: beta ``audio``/``text`` became ``output_audio``/``output_text``
+# for assistant messages in GA (§3 "Wire details").
+BETA_TO_GA_CONTENT: dict[str, str] = {"audio": "output_audio", "text": "output_text"}
+GA_TO_BETA_CONTENT: dict[str, str] = {v: k for k, v in BETA_TO_GA_CONTENT.items()}
+
+# Where base64 audio travels, by event type (the event log and session decode it once).
+AUDIO_DELTA_FIELD: dict[str, str] = {
+    "input_audio_buffer.append": "audio",
+    "response.output_audio.delta": "delta",
+}
+
+VOICES: tuple[str, ...] = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+)
+
+# Close codes the real service uses (§1.4, §5g).
+CLOSE_AUTH_FAILED = 3000
+CLOSE_BAD_REQUEST = 4000
+CLOSE_EXPIRED = 1001
+
+
+# --- shapes the code reads (TypedDicts describe, dicts stay dicts) ---------------------------
+class ErrorDetail(TypedDict):
+    type: str
+    code: str | None
+    message: str
+    param: str | None
+    event_id: str | None
+
+
+class ErrorEvent(TypedDict):
+    type: Literal["error"]
+    event_id: str
+    error: ErrorDetail
+
+
+class TurnDetection(TypedDict, total=False):
+    type: Literal["server_vad", "semantic_vad"]
+    threshold: float
+    prefix_padding_ms: int
+    silence_duration_ms: int
+    idle_timeout_ms: int | None
+    eagerness: Literal["low", "medium", "high", "auto"]
+    create_response: bool
+    interrupt_response: bool
+
+
+class ContentPart(TypedDict, total=False):
+    type: str
+    text: str
+    audio: str
+    transcript: str | None
+
+
+class Item(TypedDict, total=False):
+    id: str
+    object: str
+    type: str
+    status: str
+    role: str
+    content: list[ContentPart]
+    call_id: str
+    name: str
+    arguments: str
+    output: str
+
+
+class ServerEvent(TypedDict, total=False):
+    type: str
+    event_id: str
+    item_id: NotRequired[str]
+    response_id: NotRequired[str]
+
+
+# --- §7: ids -----------------------------------------------------------------------------------
+_ALPHABET = string.ascii_letters + string.digits  # base-62
+
+
+class IdFactory:
+    """Make ids with the real prefixes: ``event_``/``sess_``/``item_``/``resp_`` + 21 base-62.
+
+    Pass ``seed`` for deterministic ids in tests; ``call_`` ids have 16 characters, as observed.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._rng = random.Random(seed)
+
+    def new(self, prefix: str, length: int = 21) -> str:
+        return prefix + "_" + "".join(self._rng.choices(_ALPHABET, k=length))
+
+    def event(self) -> str:
+        return self.new("event")
+
+    def item(self) -> str:
+        return self.new("item")
+
+    def response(self) -> str:
+        return self.new("resp")
+
+    def call(self) -> str:
+        return self.new("call", 16)
+
+
+# --- client-event builders (§2) ---------------------------------------------------------------
+def _event(type_: str, event_id: str | None, **fields: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {"type": type_}
+    if event_id is not None:
+        event["event_id"] = event_id
+    event.update({k: v for k, v in fields.items() if v is not None})
+    return event
+
+
+def session_update(session: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    """``session.update``; adds ``type: "realtime"`` when missing, since GA requires it."""
+    body = dict(session)
+    body.setdefault("type", "realtime")
+    return _event("session.update", event_id, session=body)
+
+
+def input_audio_append(audio_b64: str, event_id: str | None = None) -> dict[str, Any]:
+    return _event("input_audio_buffer.append", event_id, audio=audio_b64)
+
+
+def input_audio_commit(event_id: str | None = None) -> dict[str, Any]:
+    return _event("input_audio_buffer.commit", event_id)
+
+
+def input_audio_clear(event_id: str | None = None) -> dict[str, Any]:
+    return _event("input_audio_buffer.clear", event_id)
+
+
+def item_create(
+    item: dict[str, Any], previous_item_id: str | None = None, event_id: str | None = None
+) -> dict[str, Any]:
+    return _event(
+        "conversation.item.create", event_id, previous_item_id=previous_item_id, item=item
+    )
+
+
+def item_retrieve(item_id: str, event_id: str | None = None) -> dict[str, Any]:
+    return _event("conversation.item.retrieve", event_id, item_id=item_id)
+
+
+def item_truncate(
+    item_id: str, audio_end_ms: int, content_index: int = 0, event_id: str | None = None
+) -> dict[str, Any]:
+    """``conversation.item.truncate``; ``audio_end_ms`` must be a non-negative integer."""
+    return _event(
+        "conversation.item.truncate",
+        event_id,
+        item_id=item_id,
+        content_index=content_index,
+        audio_end_ms=int(audio_end_ms),
+    )
+
+
+def item_delete(item_id: str, event_id: str | None = None) -> dict[str, Any]:
+    return _event("conversation.item.delete", event_id, item_id=item_id)
+
+
+def response_create(
+    response: dict[str, Any] | None = None, event_id: str | None = None
+) -> dict[str, Any]:
+    return _event("response.create", event_id, response=response)
+
+
+def response_cancel(response_id: str | None = None, event_id: str | None = None) -> dict[str, Any]:
+    return _event("response.cancel", event_id, response_id=response_id)
+
+
+def user_text_item(text: str, item_id: str | None = None) -> dict[str, Any]:
+    """A user message item holding one ``input_text`` part."""
+    item: dict[str, Any] = {
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": text}],
+    }
+    if item_id is not None:
+        item["id"] = item_id
+    return item
+
+
+def user_audio_item(audio_b64: str, transcript: str | None = None) -> dict[str, Any]:
+    part: dict[str, Any] = {"type": "input_audio", "audio": audio_b64}
+    if transcript is not None:
+        part["transcript"] = transcript
+    return {"type": "message", "role": "user", "content": [part]}
+
+
+def function_call_output_item(call_id: str, output: str) -> dict[str, Any]:
+    return {"type": "function_call_output", "call_id": call_id, "output": output}
+
+
+def error_event(
+    event_id: str,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
+    client_event_id: str | None = None,
+    error_type: str = "invalid_request_error",
+) -> dict[str, Any]:
+    """A server ``error`` event in the real shape (§5g)."""
+    return {
+        "type": "error",
+        "event_id": event_id,
+        "error": {
+            "type": error_type,
+            "code": code,
+            "message": message,
+            "param": param,
+            "event_id": client_event_id,
+        },
+    }
+
+
+# --- §4.4: session shapes ---------------------------------------------------------------------
+_BETA_FORMAT_TO_GA: dict[str, dict[str, Any]] = {
+    "pcm16": {"type": "audio/pcm", "rate": 24000},
+    "g711_ulaw": {"type": "audio/pcmu"},
+    "g711_alaw": {"type": "audio/pcma"},
+}
+_GA_FORMAT_TO_BETA: dict[str, str] = {
+    "audio/pcm": "pcm16",
+    "audio/pcmu": "g711_ulaw",
+    "audio/pcma": "g711_alaw",
+}
+
+
+def format_to_ga(fmt: str | dict[str, Any] | None) -> dict[str, Any] | None:
+    if fmt is None or isinstance(fmt, dict):
+        return fmt
+    return dict(_BETA_FORMAT_TO_GA.get(fmt, {"type": fmt}))
+
+
+def format_to_beta(fmt: dict[str, Any] | str | None) -> str | None:
+    if fmt is None or isinstance(fmt, str):
+        return fmt
+    return _GA_FORMAT_TO_BETA.get(str(fmt.get("type")), str(fmt.get("type")))
+
+
+_BETA_ONLY_KEYS = frozenset(
+    {
+        "modalities",
+        "voice",
+        "speed",
+        "input_audio_format",
+        "output_audio_format",
+        "input_audio_transcription",
+        "input_audio_noise_reduction",
+        "turn_detection",
+        "max_response_output_tokens",
+        "temperature",
+    }
+)
+
+
+def is_beta_session(session: dict[str, Any]) -> bool:
+    """True when a session object uses the flat beta shape (§4.3) rather than the GA one."""
+    return "audio" not in session and any(k in session for k in _BETA_ONLY_KEYS)
+
+
+def session_beta_to_ga(flat: dict[str, Any]) -> dict[str, Any]:
+    """Map a flat beta session (§4.3) to the nested GA shape (§4.4). ``temperature`` is dropped."""
+    ga: dict[str, Any] = {}
+    audio_in: dict[str, Any] = {}
+    audio_out: dict[str, Any] = {}
+    for key, value in flat.items():
+        if key == "modalities":
+            mods = [m for m in value if m != "text"] if "audio" in value else list(value)
+            ga["output_modalities"] = mods or ["text"]
+        elif key == "voice":
+            audio_out["voice"] = value
+        elif key == "speed":
+            audio_out["speed"] = value
+        elif key == "input_audio_format":
+            audio_in["format"] = format_to_ga(value)
+        elif key == "output_audio_format":
+            audio_out["format"] = format_to_ga(value)
+        elif key == "input_audio_transcription":
+            audio_in["transcription"] = value
+        elif key == "input_audio_noise_reduction":
+            audio_in["noise_reduction"] = value
+        elif key == "turn_detection":
+            audio_in["turn_detection"] = value
+        elif key == "max_response_output_tokens":
+            ga["max_output_tokens"] = value
+        elif key == "temperature":
+            continue
+        else:
+            ga[key] = value
+    if audio_in or audio_out:
+        ga["audio"] = {}
+        if audio_in:
+            ga["audio"]["input"] = audio_in
+        if audio_out:
+            ga["audio"]["output"] = audio_out
+    ga.setdefault("type", "realtime")
+    return ga
+
+
+def session_ga_to_beta(ga: dict[str, Any]) -> dict[str, Any]:
+    """Map a nested GA session to the flat beta shape (for a stand-in in beta mode)."""
+    flat: dict[str, Any] = {}
+    for key, value in ga.items():
+        if key == "type":
+            continue
+        if key == "output_modalities":
+            flat["modalities"] = ["text", "audio"] if "audio" in value else list(value)
+        elif key == "max_output_tokens":
+            flat["max_response_output_tokens"] = value
+        elif key == "audio":
+            audio_in = value.get("input") or {}
+            audio_out = value.get("output") or {}
+            if "format" in audio_in:
+                flat["input_audio_format"] = format_to_beta(audio_in["format"])
+            if "transcription" in audio_in:
+                flat["input_audio_transcription"] = audio_in["transcription"]
+            if "noise_reduction" in audio_in:
+                flat["input_audio_noise_reduction"] = audio_in["noise_reduction"]
+            if "turn_detection" in audio_in:
+                flat["turn_detection"] = audio_in["turn_detection"]
+            if "format" in audio_out:
+                flat["output_audio_format"] = format_to_beta(audio_out["format"])
+            if "voice" in audio_out:
+                flat["voice"] = audio_out["voice"]
+            if "speed" in audio_out:
+                flat["speed"] = audio_out["speed"]
+        elif key in ("truncation", "prompt", "include"):
+            continue
+        else:
+            flat[key] = value
+    return flat
+
+
+def _content_to_ga(item: dict[str, Any]) -> None:
+    if item.get("role") != "assistant":
+        return
+    for part in item.get("content") or ():
+        t = part.get("type")
+        if t in BETA_TO_GA_CONTENT:
+            part["type"] = BETA_TO_GA_CONTENT[t]
+
+
+def normalize_server_event(event: dict[str, Any]) -> dict[str, Any]:
+    """Return ``event`` in GA form: beta names renamed, flat sessions nested, content types mapped.
+
+    GA events come back unchanged (the same object, no copy). A beta event is changed in place
+    and its original type is kept under ``"_beta_type"`` so the log still shows what was sent.
+    Unknown types pass through.
+    """
+    type_ = event.get("type")
+    if not isinstance(type_, str):
+        return event
+    renamed = BETA_TO_GA_EVENT.get(type_)
+    if renamed is not None:
+        event["_beta_type"] = type_
+        event["type"] = renamed
+    session = event.get("session")
+    if isinstance(session, dict) and is_beta_session(session):
+        event["session"] = session_beta_to_ga(session)
+        event.setdefault("_beta_type", type_)
+    item = event.get("item")
+    if isinstance(item, dict):
+        _content_to_ga(item)
+    response = event.get("response")
+    if isinstance(response, dict):
+        for out in response.get("output") or ():
+            if isinstance(out, dict):
+                _content_to_ga(out)
+    return event
+
+
+def to_beta_server_event(event: dict[str, Any]) -> dict[str, Any]:
+    """Render a GA server event in the beta shape (the stand-in's beta mode). Returns a copy."""
+    out = copy.deepcopy(event)
+    type_ = out.get("type", "")
+    if type_ in GA_TO_BETA_EVENT:
+        out["type"] = GA_TO_BETA_EVENT[type_]
+    if isinstance(out.get("session"), dict):
+        out["session"] = session_ga_to_beta(out["session"])
+
+    def beta_item(item: dict[str, Any]) -> None:
+        for part in item.get("content") or ():
+            if part.get("type") in GA_TO_BETA_CONTENT:
+                part["type"] = GA_TO_BETA_CONTENT[part["type"]]
+
+    if isinstance(out.get("item"), dict):
+        beta_item(out["item"])
+    if isinstance(out.get("response"), dict):
+        for item in out["response"].get("output") or ():
+            beta_item(item)
+    return out
+
+
+def event_ids(event: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The ``(item_id, response_id)`` an event is about, wherever the protocol puts them."""
+    item_id = event.get("item_id")
+    response_id = event.get("response_id")
+    item = event.get("item")
+    if item_id is None and isinstance(item, dict):
+        item_id = item.get("id")
+    response = event.get("response")
+    if response_id is None and isinstance(response, dict):
+        response_id = response.get("id")
+    return item_id, response_id
