@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import math
 import os
 import struct
@@ -25,7 +26,6 @@ from collections.abc import Iterator
 from typing import BinaryIO, Literal, cast
 
 import numpy as np
-import soxr
 
 from .errors import AudioFormatError
 
@@ -248,6 +248,8 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
         raise AudioFormatError(f"resample takes shape (n,) or (n, channels), not {a.shape}.")
     if a.shape[0] == 0:
         return np.zeros(a.shape, a.dtype)
+    import soxr  # lazily: it is only needed when rates differ
+
     return soxr.resample(a, from_rate, to_rate, quality="HQ")
 
 
@@ -267,11 +269,13 @@ class StreamResampler:
                 f"StreamResampler dtype must be 'int16' or 'float32', not {dtype!r}."
             )
         self.dtype = np.dtype(dtype)
-        self._stream = (
-            None
-            if self.from_rate == self.to_rate
-            else soxr.ResampleStream(self.from_rate, self.to_rate, 1, dtype=dtype, quality="HQ")
-        )
+        self._stream = None
+        if self.from_rate != self.to_rate:
+            import soxr  # lazily, as in resample()
+
+            self._stream = soxr.ResampleStream(
+                self.from_rate, self.to_rate, 1, dtype=dtype, quality="HQ"
+            )
 
     def process(self, chunk: np.ndarray, last: bool = False) -> np.ndarray:
         """Resample the next chunk; returns what is ready (possibly empty) in ``dtype``."""
@@ -590,9 +594,9 @@ def _decode_wav_samples(pcm: bytes | memoryview, tag: int, bits: int, channels: 
     frame = width * channels
     raw = np.frombuffer(pcm, np.uint8, count=len(pcm) // frame * frame)
     if tag == _WAV_MULAW:
-        out = _MULAW_DECODE[raw]
+        out = _g711_tables()[1][raw]
     elif tag == _WAV_ALAW:
-        out = _ALAW_DECODE[raw]
+        out = _g711_tables()[3][raw]
     elif tag == _WAV_FLOAT:
         out = raw.view("<f4" if bits == 32 else "<f8").astype(np.float32)
     elif bits == 8:
@@ -715,7 +719,10 @@ def _build_g711_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return mulaw_enc, mulaw_dec, alaw_enc, alaw_dec
 
 
-_MULAW_ENCODE, _MULAW_DECODE, _ALAW_ENCODE, _ALAW_DECODE = _build_g711_tables()
+@functools.cache
+def _g711_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Built on first use, not at import: most sessions never touch G.711."""
+    return _build_g711_tables()
 
 
 def _g711_index(samples: np.ndarray) -> np.ndarray:
@@ -725,22 +732,22 @@ def _g711_index(samples: np.ndarray) -> np.ndarray:
 
 def mulaw_encode(samples: np.ndarray) -> bytes:
     """Encode int16 samples (floats are converted) as G.711 mu-law bytes."""
-    return _MULAW_ENCODE[_g711_index(samples)].tobytes()
+    return _g711_tables()[0][_g711_index(samples)].tobytes()
 
 
 def mulaw_decode(data: bytes | memoryview) -> np.ndarray:
     """Decode G.711 mu-law bytes to int16 samples."""
-    return _MULAW_DECODE[np.frombuffer(data, np.uint8)]
+    return _g711_tables()[1][np.frombuffer(data, np.uint8)]
 
 
 def alaw_encode(samples: np.ndarray) -> bytes:
     """Encode int16 samples (floats are converted) as G.711 A-law bytes."""
-    return _ALAW_ENCODE[_g711_index(samples)].tobytes()
+    return _g711_tables()[2][_g711_index(samples)].tobytes()
 
 
 def alaw_decode(data: bytes | memoryview) -> np.ndarray:
     """Decode G.711 A-law bytes to int16 samples."""
-    return _ALAW_DECODE[np.frombuffer(data, np.uint8)]
+    return _g711_tables()[3][np.frombuffer(data, np.uint8)]
 
 
 def encode_for_format(samples_24k_int16: np.ndarray, fmt: AudioFormatName) -> bytes:

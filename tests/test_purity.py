@@ -1,0 +1,94 @@
+"""The pure core imports no asyncio, network, widget or clock (DESIGN.md §1, STYLE.md "How that
+lands here" 1): parse each core module and reject banned imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "realtime_nb"
+CORE = ("protocol.py", "audio.py", "conversation.py", "events.py", "synth.py")
+
+#: Never imported by the core, at any depth.
+BANNED = frozenset(
+    {"asyncio", "websockets", "socket", "threading", "time", "ipywidgets", "anywidget",
+     "traitlets", "IPython"}
+)  # fmt: skip
+#: Allowed only inside a function (or under ``if TYPE_CHECKING:``), so importing stays fast.
+FUNCTION_ONLY = frozenset({"pandas"})
+#: Layers above the core (relative imports): the core depends on none of them.
+UPPER_LAYERS = frozenset({"session", "sync", "widget", "bridge", "server", "_loop", "endpoint"})
+
+
+def _is_type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    )
+
+
+def violations(source: str) -> list[str]:
+    """Banned imports in ``source``, as ``"line: module (why)"``."""
+    found: list[str] = []
+
+    def visit(node: ast.AST, in_function: bool, in_type_checking: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                if isinstance(child, ast.Import):
+                    names = [alias.name for alias in child.names]
+                elif child.level:  # relative: from .session import X / from . import session
+                    base = child.module or ""
+                    names = [f".{base}"] if base else [f".{a.name}" for a in child.names]
+                else:
+                    names = [child.module or ""]
+                for name in names:
+                    root = name.lstrip(".").split(".")[0]
+                    if name.startswith("."):
+                        if root in UPPER_LAYERS:
+                            found.append(f"{child.lineno}: {name} (upper layer)")
+                    elif root in BANNED:
+                        found.append(f"{child.lineno}: {name} (banned in the core)")
+                    elif root in FUNCTION_ONLY and not (in_function or in_type_checking):
+                        found.append(f"{child.lineno}: {name} (only inside a function)")
+            visit(
+                child,
+                in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef),
+                in_type_checking or _is_type_checking(child),
+            )
+
+    visit(ast.parse(source), False, False)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import asyncio", ["1: asyncio (banned in the core)"]),
+        ("from time import monotonic", ["1: time (banned in the core)"]),
+        ("import websockets.asyncio.client", ["1: websockets.asyncio.client (banned in the core)"]),
+        ("def f():\n    import threading", ["2: threading (banned in the core)"]),
+        ("import IPython.display", ["1: IPython.display (banned in the core)"]),
+        ("import pandas", ["1: pandas (only inside a function)"]),
+        ("try:\n    import pandas as pd\nexcept ImportError:\n    pd = None",
+         ["2: pandas (only inside a function)"]),
+        ("def f():\n    import pandas\n    return pandas", []),
+        ("if TYPE_CHECKING:\n    import pandas", []),
+        ("from .session import RealtimeSession", ["1: .session (upper layer)"]),
+        ("from . import widget", ["1: .widget (upper layer)"]),
+        ("from .errors import ProtocolError\nimport numpy as np\nimport json", []),
+        ("import timeit", []),  # a prefix of a banned name is not the banned module
+    ],
+)  # fmt: skip
+def test_the_checker_finds_banned_imports(source: str, expected: list[str]) -> None:
+    assert violations(source) == expected
+
+
+@pytest.mark.parametrize("name", CORE)
+def test_core_module_is_pure(name: str) -> None:
+    path = PACKAGE / name
+    if not path.exists():
+        pytest.skip(f"{name} is not written yet")
+    assert violations(path.read_text(encoding="utf-8")) == []
