@@ -1,0 +1,224 @@
+"""A blocking facade over :class:`RealtimeSession` for plain notebook cells and scripts.
+
+The async session runs on the shared background loop (:mod:`realtime_nb._loop`), so a cell that
+blocks does not stall the socket. Every blocking method has an ``a``-prefixed awaitable twin
+(``await s.aask("hi")``) for cells that use top-level await on the kernel's own loop.
+
+With no URL and no API key the session starts the local stand-in server in-process and talks to
+it (``offline=True``), so every notebook runs without network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._loop import LoopThread, shared_loop
+from .endpoint import DEFAULT_MODEL
+from .errors import UsageError
+from .session import EventCallback, RealtimeSession, Response
+
+if TYPE_CHECKING:
+    from .conversation import Conversation
+    from .events import EventLog
+    from .server import LocalServer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 60.0
+
+
+def wants_offline(url: str | None, api_key: str | None, azure_endpoint: str | None) -> bool:
+    """True when nothing points at a real service: no URL, no key in args or environment."""
+    if url is not None or azure_endpoint is not None:
+        return False
+    return not (api_key or os.environ.get("OPENAI_API_KEY"))
+
+
+class Session:
+    """A Realtime session you can drive from synchronous code.
+
+    ``Session()`` with no key starts the offline stand-in; ``Session(api_key=...)`` or
+    ``OPENAI_API_KEY`` talks to OpenAI; ``Session(url=srv.url)`` to any compatible server. Pass
+    ``server_options`` (dict) to configure the stand-in (``responder=``, ``audio_speed=`` …).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        api_key: str | None = None,
+        model: str = DEFAULT_MODEL,
+        session: dict[str, Any] | None = None,
+        offline: bool | None = None,
+        server_options: dict[str, Any] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        loop: LoopThread | None = None,
+        connect: bool = True,
+        **options: Any,
+    ) -> None:
+        self.timeout = timeout
+        self._loop = loop or shared_loop()
+        self.offline = (
+            wants_offline(url, api_key, options.get("azure_endpoint"))
+            if offline is None
+            else offline
+        )
+        self.server: LocalServer | None = None
+        if self.offline and url is None:
+            from .server import LocalServer  # lazily: the widget never imports it otherwise
+
+            self.server = LocalServer(**(server_options or {}))
+            self.server.start()
+            url = self.server.url
+        elif server_options:
+            raise UsageError("server_options only applies to the offline stand-in (offline=True).")
+        self.async_session = RealtimeSession(
+            url, api_key=api_key, model=model, session=session, **options
+        )
+        if connect:
+            self.connect()
+
+    # --- plumbing -----------------------------------------------------------------------------
+    def _run(self, coro: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
+        return self._loop.run(coro, self.timeout if timeout is None else timeout)
+
+    async def _arun(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return await asyncio.wrap_future(self._loop.submit(coro))
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the session's loop thread (thread-safe, does not wait)."""
+        self._loop.call_soon(fn, *args)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def connect(self) -> Session:
+        self._run(self.async_session.connect())
+        return self
+
+    def close(self) -> None:
+        """Close the socket (and the stand-in, if this session started it). Idempotent."""
+        if self._loop.alive:
+            try:
+                self._run(self.async_session.close(), timeout=10)
+            except Exception:
+                log.debug("close failed", exc_info=True)
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self.async_session.connected
+
+    @property
+    def events(self) -> EventLog:
+        return self.async_session.events
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.async_session.conversation
+
+    @property
+    def transcript(self) -> list[tuple[str, str]]:
+        return self.async_session.transcript
+
+    @property
+    def session_config(self) -> dict[str, Any]:
+        return self.async_session.session_config
+
+    def item_audio(self, item_id: str) -> np.ndarray:
+        return self.async_session.item_audio(item_id)
+
+    def on(self, type_: str, callback: EventCallback) -> Callable[[], None]:
+        """See :meth:`RealtimeSession.on`; callbacks run on the session's loop thread."""
+        return self.async_session.on(type_, callback)
+
+    def feed_audio(self, pcm: bytes) -> None:
+        """Hand PCM16 24 kHz bytes to the session from any thread (the microphone path)."""
+        self._loop.call_soon(self.async_session.append_audio_nowait, pcm)
+
+    # --- verbs (blocking) ---------------------------------------------------------------------
+    def update_session(self, session: dict[str, Any] | None = None, **fields: Any) -> dict:
+        return self._run(self.async_session.update_session(session, **fields))
+
+    def send_text(self, text: str, *, role: str = "user") -> str:
+        return self._run(self.async_session.send_text(text, role=role))
+
+    def send_audio(self, source: Any, sample_rate: int | None = None, **kw: Any) -> float:
+        return self._run(self.async_session.send_audio(source, sample_rate, **kw), timeout=None)
+
+    def commit(self) -> str:
+        return self._run(self.async_session.commit())
+
+    def clear_audio(self) -> None:
+        self._run(self.async_session.clear_audio())
+
+    def create_response(self, response: dict[str, Any] | None = None, **params: Any) -> str:
+        return self._run(self.async_session.create_response(response, **params))
+
+    def cancel_response(self, response_id: str | None = None) -> dict | None:
+        return self._run(self.async_session.cancel_response(response_id))
+
+    def truncate(self, item_id: str, audio_end_ms: int, *, content_index: int = 0) -> int:
+        return self._run(
+            self.async_session.truncate(item_id, audio_end_ms, content_index=content_index)
+        )
+
+    def send_function_output(self, call_id: str, output: str | dict[str, Any]) -> str:
+        return self._run(self.async_session.send_function_output(call_id, output))
+
+    def send(self, event: dict[str, Any]) -> str:
+        return self._run(self.async_session.send(event))
+
+    def wait_for(
+        self,
+        type_: str,
+        predicate: Any = None,
+        timeout: float | None = None,
+        after: int | None = None,
+    ) -> dict:
+        """Block until a server event of ``type_`` arrives (or was logged after row ``after``)."""
+        t = self.timeout if timeout is None else timeout
+        coro = self.async_session.wait_for(type_, predicate, timeout=t, after=after)
+        return self._run(coro, timeout=t + 1)
+
+    def ask(self, message: Any = None, sample_rate: int | None = None, **params: Any) -> Response:
+        """Say something (text or audio) and block until the response is done."""
+        timeout = params.pop("timeout", self.timeout)
+        return self._run(
+            self.async_session.ask(message, sample_rate, timeout=timeout, **params),
+            timeout=timeout + 1,
+        )
+
+    # --- awaitable twins for top-level await on the kernel's loop ------------------------------
+    async def aask(
+        self, message: Any = None, sample_rate: int | None = None, **params: Any
+    ) -> Response:
+        return await self._arun(self.async_session.ask(message, sample_rate, **params))
+
+    async def aupdate_session(self, session: dict[str, Any] | None = None, **fields: Any) -> dict:
+        return await self._arun(self.async_session.update_session(session, **fields))
+
+    async def asend_audio(self, source: Any, sample_rate: int | None = None, **kw: Any) -> float:
+        return await self._arun(self.async_session.send_audio(source, sample_rate, **kw))
+
+    def __repr__(self) -> str:
+        where = "offline stand-in" if self.offline else self.async_session.endpoint.display_url
+        state = "connected" if self.connected else "closed"
+        return f"<realtime_nb.Session {state} to {where}, {len(self.events)} events>"
+
+
+def connect(url: str | None = None, **options: Any) -> Session:
+    """Open a :class:`Session` (offline stand-in when there is no URL and no API key)."""
+    return Session(url, **options)
