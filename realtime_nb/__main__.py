@@ -102,6 +102,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
         print("3. Push-to-talk turn: turn_detection=None, commit, response.create")
         s.update_session(audio={"input": {"turn_detection": None}})
+        s.clear_audio()  # drop the silence the VAD turn left in the input buffer
         speech3 = utterance(speech_s=1.0, lead_silence_s=0.1, tail_silence_s=0.1, seed=2)
         write_wav(out / "turn3_user.wav", speech3, SAMPLE_RATE)
         s.send_audio(speech3, SAMPLE_RATE)
@@ -121,12 +122,17 @@ def run_demo(args: argparse.Namespace) -> int:
             f"\nUsage: {tokens} tokens over {len(usage)} responses, ≈ ${total:.4f} at list prices"
         )
         print("\nTranscript:")
-        for role, text in s.transcript:
-            print(f"  {role:>9}: {text}")
+        for item in s.conversation.items:
+            if item.type != "message":
+                continue
+            said = item.heard_transcript or item.transcript or item.text
+            if not said and item.audio_ms:
+                said = f"(audio, {item.audio_ms / 1000:.1f} s, no transcription configured)"
+            print(f"  {item.role:>9}: {said}")
         print(f"\nWAV files written to {out.resolve()}/")
+        wire = s.events.bytes_by_direction
         print(
-            f"{len(s.events)} events logged; counts by direction: "
-            f"{dict(s.events.bytes_by_direction)} bytes"
+            f"{len(s.events)} events logged; {wire['client']} bytes sent, {wire['server']} received"
         )
     return 0
 

@@ -657,11 +657,17 @@ def write_wav(
 # Base64
 
 
+try:  # SIMD base64: 20× faster than binascii on audio deltas (the receive path's biggest cost)
+    import pybase64 as _b64
+except ImportError:  # pragma: no cover - a platform without pybase64 wheels
+    _b64 = base64
+
+
 def b64encode_audio(pcm: bytes | bytearray | memoryview | np.ndarray) -> str:
     """Base64-encode audio for a JSON event (arrays become int16 little-endian bytes first)."""
     if isinstance(pcm, np.ndarray):
         pcm = to_pcm16_bytes(pcm)
-    return base64.b64encode(pcm).decode("ascii")
+    return _b64.b64encode(pcm).decode("ascii")
 
 
 def b64decode_audio(data: str) -> bytes:
@@ -671,7 +677,7 @@ def b64decode_audio(data: str) -> bytes:
         AudioFormatError: if ``data`` is not valid base64.
     """
     try:
-        return base64.b64decode(data, validate=True)
+        return _b64.b64decode(data, validate=True)
     except (binascii.Error, ValueError, TypeError) as exc:
         preview = str(data)[:20]
         raise AudioFormatError(f"Audio is not valid base64 ({exc}): {preview!r}...") from exc

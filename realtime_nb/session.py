@@ -55,6 +55,9 @@ AudioCallback = Callable[[str | None, str | None, bytes], Any]
 MAX_QUEUED_BYTES = 8 * 1024 * 1024
 #: Events kept per async iterator before the oldest are dropped (counted in the log).
 ITERATOR_QUEUE_SIZE = 10_000
+#: The protocol's limit on one ``input_audio_buffer.append`` (§7), and the chunk it allows.
+MAX_APPEND_BASE64 = 15 * 1024 * 1024
+MAX_APPEND_MS = MAX_APPEND_BASE64 * 3 // 4 // 48 // 1000 * 1000
 #: Longest raw text kept in a ``local.malformed_frame`` row.
 MALFORMED_SNIPPET = 200
 
@@ -343,7 +346,13 @@ class RealtimeSession:
             codec = self._codec("output")
             if codec.format != "pcm16":
                 pcm = codec.decode(pcm).tobytes()
-        self.conversation.apply(event, pcm, t)
+        try:
+            self.conversation.apply(event, pcm, t)
+        except Exception as exc:  # a state bug must not swallow the event: waiters still see it
+            log.exception("conversation state failed on %s", type_)
+            self.events.local(
+                "local.error", {"error": repr(exc), "while": f"applying {type_}"}, t=t, wall=wall
+            )
         if type_ in ("session.created", "session.updated"):
             self.session_config = event.get("session") or {}
         elif type_ == "error":
@@ -670,6 +679,11 @@ class RealtimeSession:
         samples = audio_mod.load_audio(source, sample_rate)
         self._check_open()
         step = max(1, int(audio_mod.SAMPLE_RATE * chunk_ms / 1000))
+        if (step * 2 + 2) // 3 * 4 > MAX_APPEND_BASE64:
+            raise UsageError(
+                f"chunk_ms={chunk_ms} makes appends larger than the protocol's 15 MiB limit "
+                f"per input_audio_buffer.append; use chunk_ms <= {MAX_APPEND_MS}."
+            )
         start = time.monotonic()
         for i, offset in enumerate(range(0, len(samples), step)):
             self.append_audio_nowait(samples[offset : offset + step].tobytes())

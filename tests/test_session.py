@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pytest
-from realtime_nb.synth import utterance
 
 from realtime_nb import audio
 from realtime_nb.errors import (
@@ -27,6 +26,7 @@ from realtime_nb.errors import (
 )
 from realtime_nb.server import Faults, LocalServer, Reply, scripted
 from realtime_nb.session import RealtimeSession
+from realtime_nb.synth import utterance
 from tests.schema import validate_client_event, validate_server_event
 
 FAST = math.inf
@@ -432,3 +432,33 @@ async def test_event_ids_are_unique_and_well_formed() -> None:
         assert all(i.startswith("event_") and len(i) == 27 for i in ids)
         client_ids = [r.event_id for r in s.events.rows if r.direction == "client"]
         assert len(client_ids) == len(set(client_ids)) and all(len(i) <= 512 for i in client_ids)
+
+
+async def test_oversized_append_chunks_are_refused_locally() -> None:
+    from realtime_nb.session import MAX_APPEND_MS
+
+    async with LocalServer(audio_speed=FAST) as srv, RealtimeSession(srv.url, session=PTT) as s:
+        with pytest.raises(UsageError, match="15 MiB"):
+            await s.send_audio(np.zeros(24_000, np.int16), 24_000, chunk_ms=MAX_APPEND_MS + 1000)
+        assert not [r for r in s.events.rows if r.type == "input_audio_buffer.append"]
+
+
+async def test_reader_survives_a_failure_while_handling_a_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with LocalServer(audio_speed=FAST) as srv, RealtimeSession(srv.url) as s:
+        real_apply = s.conversation.apply
+        calls = {"n": 0}
+
+        def flaky(event: dict, pcm: bytes | None = None, t: float = 0.0) -> None:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("simulated bug while handling a frame")
+            real_apply(event, pcm, t)
+
+        monkeypatch.setattr(s.conversation, "apply", flaky)
+        await s.send_text("first")  # its item.added hits the bug: a row, not a dead reader
+        r = await s.ask("second")
+        assert r.status == "completed"
+        errors = [row for row in s.events.rows if row.type == "local.error"]
+        assert len(errors) == 1 and "simulated bug" in errors[0].payload["error"]
