@@ -776,6 +776,30 @@ class RealtimeSession:
         )
         return value
 
+    async def interrupt(
+        self, item_id: str, played_samples: int, *, timeout: float | None = 30.0
+    ) -> int | None:
+        """Barge-in bookkeeping after the player stopped (DESIGN.md §3).
+
+        ``played_samples`` is what the speaker really played of assistant item ``item_id`` (24 kHz
+        samples, counted by the player, never guessed from the wall clock). Sends
+        ``response.cancel`` first when the response is still active and the session does not
+        auto-interrupt, then ``conversation.item.truncate`` with ``audio_end_ms =
+        floor(played / 24)`` clamped to the audio received. Returns the ``audio_end_ms`` sent, or
+        None when the item has no audio to truncate (nothing was received for it).
+        """
+        if played_samples < 0:
+            raise UsageError(f"played_samples must be >= 0, not {played_samples}.")
+        item = self.conversation.item(item_id)
+        if item is None or not item.audio_bytes_received:
+            return None
+        turn = ((self.session_config.get("audio") or {}).get("input") or {}).get("turn_detection")
+        auto = bool(turn) and turn.get("interrupt_response", True)
+        state = self.conversation.responses.get(item.response_id or "")
+        if not auto and state is not None and state.status == "in_progress":
+            await self.cancel_response(state.id, timeout=timeout)
+        return await self.truncate(item_id, int(played_samples) * 1000 // 24_000, timeout=timeout)
+
     async def delete_item(self, item_id: str, *, timeout: float | None = 30.0) -> None:
         await self._request(
             protocol.item_delete(item_id),

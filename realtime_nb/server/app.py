@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -49,6 +49,19 @@ from .state import (
 log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 16 * 1024 * 1024 + 64 * 1024
+
+
+class TimelineEntry(NamedTuple):
+    """One frame crossing the stand-in's socket: ``t`` is epoch seconds."""
+
+    t: float
+    direction: str  # "in" (client → server) or "out"
+    connection: int
+    type: str
+    event_id: str | None
+    item_id: str | None
+
+
 #: How many received client frames and connection states the server keeps for inspection.
 RECEIVED_LIMIT = 10_000
 SESSIONS_LIMIT = 1_000
@@ -162,6 +175,7 @@ class LocalServer:
         )
         self._received: deque[tuple[int, Any]] = deque(maxlen=RECEIVED_LIMIT)
         self._sessions: deque[RealtimeServerProtocol] = deque(maxlen=SESSIONS_LIMIT)
+        self._timeline: deque[TimelineEntry] = deque(maxlen=RECEIVED_LIMIT * 2)
         self._lock = threading.Lock()
         self._counter = itertools.count()
         self._server: Server | None = None
@@ -199,6 +213,16 @@ class LocalServer:
         """
         with self._lock:
             return list(self._received)
+
+    @property
+    def timeline(self) -> list[TimelineEntry]:
+        """When each frame was received or sent (epoch s), for latency measurements."""
+        with self._lock:
+            return list(self._timeline)
+
+    def _mark(self, entry: TimelineEntry) -> None:
+        with self._lock:
+            self._timeline.append(entry)
 
     @property
     def sessions(self) -> list[RealtimeServerProtocol]:
@@ -408,6 +432,16 @@ class _Connection:
                 except ValueError:
                     event = None
                 if isinstance(event, dict):
+                    self.server._mark(
+                        TimelineEntry(
+                            time.time(),
+                            "in",
+                            self.index,
+                            str(event.get("type")),
+                            event.get("event_id"),
+                            None,
+                        )
+                    )
                     self.server._record(self.index, event)
                     self.push(self.state.receive_event(event, now))
                 else:
@@ -449,6 +483,16 @@ class _Connection:
                 if faults.delay_s:
                     await asyncio.sleep(faults.delay_s)
                 await self.ws.send(json.dumps(item, separators=(",", ":"), ensure_ascii=False))
+                self.server._mark(
+                    TimelineEntry(
+                        time.time(),
+                        "out",
+                        self.index,
+                        item.get("type", ""),
+                        item.get("event_id"),
+                        item.get("item_id"),
+                    )
+                )
                 self.sent += 1
                 if faults.malformed_after_events == self.sent:
                     await self.ws.send(MALFORMED_FRAME)
