@@ -508,11 +508,13 @@ class RealtimeSession:
             )
             self.conversation.apply_client(payload, pcm, t)
 
-    def append_audio_nowait(self, pcm: bytes) -> bool:
+    def append_audio_nowait(self, pcm: bytes, *, event_id: str | None = None) -> bool:
         """Send PCM16 24 kHz bytes as one ``input_audio_buffer.append`` (the microphone path).
 
-        Call on the session loop. Returns False, and counts the frame as dropped with a log row,
-        when the socket is closed or the send queue holds more than :data:`MAX_QUEUED_BYTES`.
+        Call on the session loop. ``event_id`` names the append (the widget matches it with the
+        stand-in's receipt times); by default the session numbers it. Returns False, and counts
+        the frame as dropped with a log row, when the socket is closed or the send queue holds
+        more than :data:`MAX_QUEUED_BYTES`.
         """
         if self._closed_error is not None or self._outbox is None:
             return self._drop_audio(len(pcm), "socket closed")
@@ -522,7 +524,7 @@ class RealtimeSession:
         wire = pcm if codec.format == "pcm16" else codec.encode(audio_mod.as_int16(pcm))
         if not wire:
             return True  # the G.711 resampler holds a few ms back; they go with the next frame
-        event_id = self._next_event_id()
+        event_id = event_id or self._next_event_id()
         event = protocol.input_audio_append(audio_mod.b64encode_audio(wire), event_id=event_id)
         marker = audio_marker(len(wire))
         marker["ms"] = round(len(pcm) / audio_mod.PCM16_BYTES_PER_MS, 1)  # right for G.711 too

@@ -11,6 +11,7 @@ it (``offline=True``), so every notebook runs without network.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from collections.abc import Callable, Coroutine
@@ -144,9 +145,13 @@ class Session:
         """See :meth:`RealtimeSession.on`; callbacks run on the session's loop thread."""
         return self.async_session.on(type_, callback)
 
-    def feed_audio(self, pcm: bytes) -> None:
-        """Hand PCM16 24 kHz bytes to the session from any thread (the microphone path)."""
-        self._loop.call_soon(self.async_session.append_audio_nowait, pcm)
+    def feed_audio(self, pcm: bytes, event_id: str | None = None) -> None:
+        """Hand PCM16 24 kHz bytes to the session from any thread (the microphone path).
+
+        ``event_id`` names the ``input_audio_buffer.append`` that carries them (optional).
+        """
+        append = self.async_session.append_audio_nowait
+        self._loop.call_soon(functools.partial(append, pcm, event_id=event_id))
 
     # --- verbs (blocking) ---------------------------------------------------------------------
     def update_session(self, session: dict[str, Any] | None = None, **fields: Any) -> dict:

@@ -1,0 +1,567 @@
+"""The widget's kernel side against a real stand-in, driven as the comm drives it.
+
+No browser: each test calls the widget's comm entry point (``_handle_msg``) with the messages a
+view would send (dicts, and real byte buffers as ``memoryview``), and replaces the instance's
+``send`` with a recorder — the transport boundary. Everything behind it is real: the session
+loop thread, the socket, the stand-in and its VAD.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from realtime_nb import audio, bridge
+from realtime_nb._loop import shared_loop
+from realtime_nb.errors import UsageError
+from realtime_nb.server import LocalServer
+from realtime_nb.synth import speech_like, utterance
+from realtime_nb.widget import RealtimeWidget
+
+FRAME = 960  # 40 ms at 24 kHz
+TIMEOUT = 10.0
+
+
+@pytest.fixture(autouse=True)
+def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.01)
+
+
+class View:
+    """Plays the browser: sends comm messages into the widget and records what it sends."""
+
+    def __init__(self, widget: RealtimeWidget) -> None:
+        self.w = widget
+        self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
+        self._lock = threading.Lock()
+        self._seq = 0
+        widget.send = self._record  # the transport boundary
+
+    def _record(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None:
+        with self._lock:
+            self.sent.append((content, [bytes(b) for b in buffers or ()]))
+
+    def msg(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None:
+        """Deliver one custom message exactly as ipywidgets' comm handler does."""
+        data = {"method": "custom", "content": content}
+        self.w._handle_msg({"content": {"data": data}, "buffers": buffers or []})
+
+    def ready(self) -> None:
+        self.msg(
+            {
+                "type": bridge.READY,
+                "version": bridge.PROTOCOL_VERSION,
+                "view_id": "view-1",
+                "sample_rate": 48000,
+                "secure_context": True,
+                "has_media_devices": True,
+                "user_agent": "pytest",
+                "buffer_kind": "DataView",
+            }
+        )
+
+    def mic(self, samples: np.ndarray, *, t_capture: float | None = None) -> int:
+        """Send ``samples`` as 40 ms mic frames (memoryview buffers); returns the frame count."""
+        n = 0
+        for start in range(0, len(samples), FRAME):
+            chunk = np.ascontiguousarray(samples[start : start + FRAME], dtype="<i2")
+            t = time.time() * 1000 if t_capture is None else t_capture
+            self.msg(
+                {"type": bridge.MIC_FRAME, "seq": self._seq, "t_capture": t, "level": 0.1},
+                [memoryview(chunk.tobytes())],
+            )
+            self._seq += 1
+            n += 1
+        return n
+
+    def of(self, type_: str) -> list[tuple[dict[str, Any], list[bytes]]]:
+        with self._lock:
+            return [(c, b) for c, b in self.sent if c.get("type") == type_]
+
+    def types(self) -> list[str]:
+        with self._lock:
+            return [c["type"] for c, _ in self.sent]
+
+
+@pytest.fixture
+def make() -> Iterator[Callable[..., tuple[RealtimeWidget, View]]]:
+    made: list[RealtimeWidget] = []
+
+    def factory(**kwargs: Any) -> tuple[RealtimeWidget, View]:
+        kwargs.setdefault("server_options", {"audio_speed": 8.0})
+        w = RealtimeWidget(**kwargs)
+        made.append(w)
+        return w, View(w)
+
+    yield factory
+    for w in made:
+        w.close()
+
+
+def appends(server: LocalServer) -> list[dict[str, Any]]:
+    return [e for _, e in server.received if e.get("type") == "input_audio_buffer.append"]
+
+
+def received_types(server: LocalServer) -> list[str]:
+    return [e.get("type") for _, e in server.received if isinstance(e, dict)]
+
+
+# --- construction ---------------------------------------------------------------------------------
+def test_unknown_keywords_are_refused_with_the_valid_ones_listed() -> None:
+    with pytest.raises(TypeError) as info:
+        RealtimeWidget(tun_detection=None)
+    message = str(info.value)
+    assert "tun_detection" in message
+    assert "turn_detection" in message and "server_options" in message
+    with pytest.raises(UsageError, match="semantic_vad"):
+        RealtimeWidget(turn_detection="vad")
+
+
+def test_offline_by_default_with_the_session_configured(make: Callable) -> None:
+    w, _ = make(
+        instructions="Be brief.",
+        voice="verse",
+        session={"audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 0.8}}}},
+    )
+    assert w.offline and w.server is not None and w.status == "connected"
+    assert w.endpoint.startswith(w.server.url)
+    config = w.session.session_config
+    assert config["instructions"] == "Be brief."
+    assert config["audio"]["output"]["voice"] == "verse"
+    assert config["audio"]["input"]["turn_detection"]["threshold"] == 0.8
+    assert (w.mode, w.turn_detection, w.vad_threshold) == ("hands_free", "server_vad", 0.8)
+    assert "connected" in repr(w) and "offline stand-in" in repr(w)
+
+
+def test_no_turn_detection_means_push_to_talk(make: Callable) -> None:
+    w, _ = make(turn_detection=None)
+    assert w.session.session_config["audio"]["input"]["turn_detection"] is None
+    assert (w.mode, w.turn_detection) == ("push_to_talk", None)
+
+
+# --- the ready handshake and rows -----------------------------------------------------------------
+def test_nothing_is_sent_before_ready_then_the_whole_table(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    w.ask("before any view")  # rows and audio happen, but no view can receive them
+    time.sleep(0.3)
+    assert view.sent == []
+    view.ready()
+    first = wait_until(lambda: view.of(bridge.ROWS), what="the first rows")[0][0]
+    assert first["replace"] is True
+    assert first["total"] == len(w.events)
+    assert first["counts"] == w.events.rows_by_direction
+    assert first["rows"][0]["seq"] == 1 and first["rows"][-1]["last"] == first["total"]
+    assert set(first["rows"][0]) == set(bridge.Row.__annotations__)
+    assert not view.of(bridge.AUDIO)  # the first response's audio went nowhere
+
+    started = time.monotonic()
+    response = w.ask("after the view")
+    wait_until(lambda: view.of(bridge.ROWS)[-1][0]["rows"][-1]["last"] == w.events.last_seq)
+    elapsed = time.monotonic() - started
+    batches = [c for c, _ in view.of(bridge.ROWS)]
+    assert all(not b["replace"] for b in batches[1:])
+    seqs = [(r["seq"], r["last"]) for b in batches for r in b["rows"]]
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(seqs)), "no gaps"
+    assert len(batches) - 1 <= elapsed * 10 + 2  # at most 10 batches a second
+    chunks = view.of(bridge.AUDIO)
+    assert b"".join(b[0] for _, b in chunks) == response.audio.tobytes()
+    assert {c["item_id"] for c, _ in chunks} == {
+        i for i in w.conversation.responses[response.id].output_item_ids
+    }
+    wait_until(lambda: w.stats.get("audio_chunks_sent") == len(chunks), what="stats")
+    wait_until(lambda: [t["role"] for t in w._transcript] == ["user", "assistant"] * 2)
+
+
+# --- microphone ---------------------------------------------------------------------------------
+def test_mic_frames_reach_the_stand_in_unchanged(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    speech = speech_like(0.6, seed=1)
+    n = view.mic(speech)
+    wait_until(lambda: len(appends(w.server)) == n, what="all appends")
+    pcm = b"".join(audio.b64decode_audio(e["audio"]) for e in appends(w.server))
+    assert pcm == speech.tobytes()
+    wait_until(lambda: w.stats.get("mic_frames") == n, what="stats")
+    assert w.stats["mic_ms"] == pytest.approx(600.0)
+
+
+def test_stale_frames_are_dropped_counted_and_logged(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    fresh = view.mic(speech_like(0.12, seed=2))
+    late = view.mic(speech_like(0.16, seed=3), t_capture=time.time() * 1000 - 10_000)
+    wait_until(lambda: w.stats.get("mic_dropped") == late, what="the drop count")
+    wait_until(lambda: len(appends(w.server)) == fresh, what="the timely frames")
+    time.sleep(0.1)
+    assert len(appends(w.server)) == fresh
+    rows = wait_until(lambda: w.events.filter(type="local.dropped_audio"))
+    assert len(rows) == late == w.session.async_session.dropped_audio_frames
+    assert rows[0].payload["reason"] == "kernel busy: frame arrived 10.0 s late"
+    assert rows[0].payload["bytes"] == FRAME * 2
+
+
+def test_a_full_vad_turn_plays_back_the_whole_response(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    mark = w.events.last_seq
+    view.mic(utterance(speech_s=1.0, seed=4))
+    done = w.session.wait_for("response.done", timeout=TIMEOUT, after=mark)
+    assert done["response"]["status"] == "completed"
+    response = w.session.async_session.response(done["response"]["id"])
+    assert len(response.audio) > 0
+    chunks = [b[0] for c, b in view.of(bridge.AUDIO) if c["response_id"] == response.id]
+    assert b"".join(chunks) == response.audio.tobytes()
+    assert not view.of(bridge.FLUSH)  # speech started while nothing was playing
+
+
+def test_latency_from_capture_to_stand_in_and_from_stand_in_to_speaker(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    mark = w.events.last_seq
+    frames = view.mic(utterance(speech_s=0.8, seed=5))
+    done = w.session.wait_for("response.done", timeout=TIMEOUT, after=mark)
+    item = w.conversation.responses[done["response"]["id"]].output_item_ids[0]
+    view.msg(
+        {
+            "type": bridge.PLAYED,
+            "item_id": item,
+            "samples": 2400,
+            "received": 2400,
+            "reason": "progress",
+            "t_first": time.time() * 1000,
+        }
+    )
+    wait_until(lambda: w.played_ms(item) == 100.0, what="the played report")
+    lat = w.latency()
+    assert lat["capture_to_server_ms"]["n"] == frames
+    assert 0 <= lat["capture_to_server_ms"]["p50"] < 5000
+    assert lat["server_to_played_ms"]["n"] == 1
+    assert 0 <= lat["server_to_played_ms"]["p50"] < 10_000
+    assert lat["capture_to_kernel_ms"]["n"] == frames
+
+
+# --- barge-in -----------------------------------------------------------------------------------
+def _first_turn(w: RealtimeWidget, view: View) -> str:
+    """Talk once and return the assistant item whose audio the view is "playing"."""
+    mark = w.events.last_seq
+    view.mic(utterance(speech_s=1.2, seed=6))
+    done = w.session.wait_for("response.done", timeout=TIMEOUT, after=mark)
+    return w.conversation.responses[done["response"]["id"]].output_item_ids[0]
+
+
+def test_barge_in_flushes_and_truncates_at_what_was_played(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    item = _first_turn(w, view)
+    assert view.of(bridge.AUDIO) and not view.of(bridge.FLUSH)
+    mark = w.events.last_seq
+    view.mic(utterance(speech_s=0.8, seed=7, tail_silence_s=0.1))  # the user talks over it
+    flush = wait_until(lambda: view.of(bridge.FLUSH), what="a flush")[0][0]
+    assert flush == {"type": bridge.FLUSH, "reason": "speech_started"}
+    samples = 12_345
+    view.msg(
+        {
+            "type": bridge.PLAYED,
+            "item_id": item,
+            "samples": samples,
+            "received": 24_000,
+            "reason": "interrupted",
+            "t_first": None,
+        }
+    )
+    w.session.wait_for("conversation.item.truncated", timeout=TIMEOUT, after=mark)
+    truncates = [e for _, e in w.server.received if e.get("type") == "conversation.item.truncate"]
+    assert len(truncates) == 1
+    assert truncates[0]["item_id"] == item
+    assert truncates[0]["audio_end_ms"] == samples * 1000 // 24_000 == 514
+    assert w.conversation.item(item).truncated_at_ms == 514
+    assert w.played_ms(item) == pytest.approx(samples / 24)
+    wait_until(lambda: w.stats.get("interrupts") == 1, what="the interrupt count")
+    wait_until(lambda: any(t["interrupted"] for t in w._transcript), what="the transcript")
+
+
+def test_stop_audio_truncates_clamped_to_the_audio_received(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.ready()
+    response = w.ask("hello there")
+    item = w.conversation.responses[response.id].output_item_ids[0]
+    view.msg({"type": bridge.COMMAND, "name": "stop_audio", "args": {}})
+    wait_until(lambda: view.of(bridge.FLUSH), what="a flush")
+    assert view.of(bridge.FLUSH)[0][0]["reason"] == "user"
+    mark = w.events.last_seq
+    view.msg(
+        {
+            "type": bridge.PLAYED,
+            "item_id": item,
+            "samples": 10**7,  # more than was ever received: never claim more than that
+            "received": 10**7,
+            "reason": "interrupted",
+            "t_first": None,
+        }
+    )
+    done = w.session.wait_for("conversation.item.truncated", timeout=TIMEOUT, after=mark)
+    assert done["audio_end_ms"] == len(response.audio) * 1000 // 24_000
+    assert w.error == ""
+
+
+# --- push to talk -------------------------------------------------------------------------------
+def test_push_to_talk_clears_commits_and_asks_for_a_response(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.ready()
+    mark = w.events.last_seq
+    busy = shared_loop()
+    # A busy session loop must not reorder: frames after a press are not cleared, frames
+    # before a release are in the turn, frames after it are not.
+    busy.call_soon(time.sleep, 0.05)
+    view.msg({"type": bridge.PTT, "action": "press"})
+    speech = speech_like(0.5, seed=8)
+    n = view.mic(speech)
+    busy.call_soon(time.sleep, 0.05)
+    view.msg({"type": bridge.PTT, "action": "release"})
+    view.mic(speech_like(0.04, seed=13))
+    done = w.session.wait_for("response.done", timeout=TIMEOUT, after=mark)
+    assert done["response"]["status"] == "completed"
+    types = [t for t in received_types(w.server) if t != "session.update"]
+    assert types[: n + 2] == [
+        "input_audio_buffer.clear",
+        *["input_audio_buffer.append"] * n,
+        "input_audio_buffer.commit",
+    ]
+    assert sorted(types[n + 2 :]) == ["input_audio_buffer.append", "response.create"]
+    committed = w.events.filter(type="input_audio_buffer.committed")[-1]
+    assert w.conversation.item(committed.item_id).audio().tobytes() == speech.tobytes()
+    assert w.error == ""
+
+
+def test_push_to_talk_too_short_shows_an_error_and_nothing_breaks(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.ready()
+    view.msg({"type": bridge.PTT, "action": "press"})
+    view.mic(speech_like(0.05, seed=9))  # 50 ms
+    view.msg({"type": bridge.PTT, "action": "release"})
+    wait_until(lambda: "100 ms" in w.error, what="the error banner")
+    assert "50 ms" in w.error
+    assert "response.create" not in received_types(w.server)
+    assert w.events.filter(type="local.widget_error")
+    # the widget still works
+    assert w.ask("still there?").status == "completed"
+
+
+# --- requests, commands, state ----------------------------------------------------------------
+def test_get_event_and_ping_are_answered(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.ready()
+    w.ask("hi")
+    delta = w.events.filter(type="response.output_audio.delta")[0]
+    view.msg({"type": bridge.GET_EVENT, "request_id": 7, "seq": delta.seq})
+    view.msg({"type": bridge.GET_EVENT, "request_id": 8, "seq": 10**9})
+    view.msg({"type": bridge.PING, "request_id": 9, "t": 123.5})
+    wait_until(lambda: len(view.of(bridge.EVENT_JSON)) == 2 and view.of(bridge.PONG))
+    found, missing = (c for c, _ in view.of(bridge.EVENT_JSON))
+    assert found["request_id"] == 7 and found["seq"] == delta.seq and found["error"] is None
+    assert found["payload"] == json.loads(json.dumps(delta.payload))
+    assert found["payload"]["delta"]["audio_bytes"] > 0  # a marker, never base64
+    assert missing["request_id"] == 8 and missing["payload"] is None and missing["error"]
+    pong = view.of(bridge.PONG)[0][0]
+    assert pong["request_id"] == 9 and pong["t"] == 123.5
+    assert abs(pong["t_kernel"] - time.time() * 1000) < 5000
+
+
+def test_commands(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+
+    def command(name: str, **args: Any) -> None:
+        view.msg({"type": bridge.COMMAND, "name": name, "args": args})
+
+    def td() -> Any:
+        return w.session.session_config["audio"]["input"]["turn_detection"]
+
+    command("set_mode", mode="push_to_talk")
+    wait_until(lambda: td() is None, what="push to talk")
+    assert (w.mode, w.turn_detection) == ("push_to_talk", None)
+    command("set_mode", mode="hands_free")
+    wait_until(lambda: td() is not None, what="hands free")
+    assert w.turn_detection == "server_vad"
+    command("set_threshold", value=0.7)
+    wait_until(lambda: td()["threshold"] == 0.7, what="the threshold")
+    assert w.vad_threshold == 0.7
+    w.turn_detection = "semantic_vad"  # from a cell
+    wait_until(lambda: td()["type"] == "semantic_vad", what="semantic VAD")
+
+    mark = w.events.last_seq
+    command("send_text", text="typed in the box")
+    done = w.session.wait_for("response.done", timeout=TIMEOUT, after=mark)
+    assert "typed in the box" in w.session.async_session.response(done["response"]["id"]).text + (
+        w.session.async_session.response(done["response"]["id"]).transcript
+    )
+
+    command("clear_log")
+    cleared = wait_until(lambda: [c for c, _ in view.of(bridge.ROWS) if c["replace"]][1:])
+    assert cleared[0]["rows"] == [] and cleared[0]["total"] == len(w.events)
+    view.ready()  # a view rendered later sees only rows after the clear
+    again = wait_until(lambda: [c for c, _ in view.of(bridge.ROWS) if c["replace"]][2:])
+    assert all(r["seq"] > cleared[0]["total"] for r in again[0]["rows"])
+
+    command("cancel")  # nothing active: harmless
+    command("make_coffee")
+    wait_until(lambda: "make_coffee" in w.error, what="the unknown command")
+    command("set_threshold", value=3)
+    wait_until(lambda: "threshold" in w.error, what="the bad threshold")
+    assert td()["type"] == "semantic_vad"
+    errors = w.events.filter(type="local.widget_error")
+    assert len(errors) == 2
+
+
+def test_mic_state_sets_the_traits(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.msg(
+        {
+            "type": bridge.MIC_STATE,
+            "state": "error",
+            "error": "permission_denied",
+            "message": "Allow the microphone in the address bar, then press Start mic again.",
+            "settings": {},
+            "context_rate": 48000,
+        }
+    )
+    wait_until(lambda: w.mic_state == "error", what="the error state")
+    assert w.mic_error == "permission_denied" and "Allow the microphone" in w.error
+    view.msg(
+        {
+            "type": bridge.MIC_STATE,
+            "state": "on",
+            "error": None,
+            "message": None,
+            "settings": {"sampleRate": 48000, "echoCancellation": True},
+            "context_rate": 44100,
+        }
+    )
+    wait_until(lambda: w.mic_state == "on", what="the on state")
+    assert w.mic_error == "" and w.mic_settings["context_rate"] == 44100
+
+
+def test_comm_handlers_on_foreign_threads(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.ready()
+    speech = speech_like(0.4, seed=10)
+    frames: list[int] = []
+
+    def subshell(i: int) -> None:
+        if i == 0:
+            frames.append(view.mic(speech))
+        else:
+            view.msg({"type": bridge.PING, "request_id": i, "t": 0})
+
+    threads = [threading.Thread(target=subshell, args=(i,), name=f"subshell-{i}") for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wait_until(lambda: len(appends(w.server)) == frames[0], what="the frames")
+    pcm = b"".join(audio.b64decode_audio(e["audio"]) for e in appends(w.server))
+    assert pcm == speech.tobytes()
+    wait_until(lambda: len(view.of(bridge.PONG)) == 2, what="the pongs")
+    wait_until(lambda: {"subshell-0", "subshell-1", "subshell-2"} <= set(w.stats["comm_threads"]))
+
+
+def test_bad_messages_become_error_rows_never_exceptions(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.msg({"type": "teleport"})
+    view.msg({"type": bridge.MIC_FRAME, "seq": 0, "t_capture": 0, "level": 0})  # no buffer
+    view.msg({"type": bridge.PLAYED, "item_id": 5, "samples": -1})
+    view.msg({"type": bridge.PTT, "action": "wiggle"})
+    wait_until(lambda: len(w.events.filter(type="local.widget_error")) == 4, what="4 rows")
+    assert w.session.connected
+
+
+# --- secrets and cleanup ------------------------------------------------------------------------
+def test_the_api_key_never_leaves_the_kernel_session(make: Callable) -> None:
+    key = "sk-test-SECRET-0123456789abcdef"
+    with LocalServer(api_key=key, audio_speed=float("inf")) as srv:
+        w, view = make(url=srv.url, api_key=key, server_options=None)
+        assert not w.offline and w.server is None
+        view.ready()
+        view.mic(speech_like(0.2, seed=11))
+        w.ask("hello")
+        for row in list(w.events)[:5]:
+            view.msg({"type": bridge.GET_EVENT, "request_id": row.seq, "seq": row.seq})
+        view.msg({"type": bridge.PING, "request_id": 1, "t": 0})
+        wait_until(lambda: view.of(bridge.PONG) and len(view.of(bridge.EVENT_JSON)) == 5)
+        time.sleep(0.25)  # a rows batch and a traits refresh
+        secret = key.encode()
+        for content, buffers in view.sent:
+            assert secret not in json.dumps(content).encode()
+            assert all(secret not in b for b in buffers)
+        assert key not in json.dumps(w.get_state(), default=str)
+        assert key not in repr(w) and key not in repr(w.session)
+        for row in w.events:
+            assert key not in json.dumps(row.to_dict(), default=str)
+        assert key not in json.dumps([w.stats, w._transcript, w.views_info], default=str)
+        assert key not in json.dumps(w.latency())
+        w.close()
+
+
+def test_close_leaves_no_task_or_thread_behind(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    srv = w.server
+    assert srv is not None
+    w.ask("hi")
+    view.msg({"type": bridge.PTT, "action": "press"})
+    w.close()
+    w.close()  # idempotent
+    assert w.status == "closed" and not w.session.connected
+    assert srv._thread is None and w.server is None
+
+    async def ours() -> list[str]:
+        mine = (w, w.session.async_session)
+        return [
+            t.get_name()
+            for t in asyncio.all_tasks()
+            if t is not asyncio.current_task()
+            and getattr(t.get_coro(), "cr_frame", None) is not None
+            and t.get_coro().cr_frame.f_locals.get("self") in mine
+        ]
+
+    assert shared_loop().run(ours(), timeout=5) == []
+    leftovers = [
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith("realtime-nb") and t is not shared_loop().thread
+    ]
+    assert leftovers == []
+    # messages after close are ignored, never raised
+    view.msg({"type": bridge.PING, "request_id": 1, "t": 0})
+    view.mic(speech_like(0.04, seed=12))
+
+
+def test_close_from_a_callback_on_the_session_loop_does_not_deadlock(make: Callable) -> None:
+    w, _ = make(turn_detection=None)
+    w.session.call_soon(w.close)
+    wait_until(lambda: not w.session.connected and w.server is None, what="the close")
+    assert w.status == "closed"
+
+
+def test_the_front_end_closing_the_comm_closes_the_session(make: Callable) -> None:
+    w, _ = make(turn_detection=None)
+    assert w.session.connected
+    w.comm.handle_close({"content": {"data": {}}})
+    assert not w.session.connected and w.server is None and w.status == "closed"
