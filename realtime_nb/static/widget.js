@@ -1,0 +1,2224 @@
+// src/bridge.js
+var PROTOCOL_VERSION = 1;
+var READY = "ready";
+var MIC_FRAME = "mic_frame";
+var MIC_STATE = "mic_state";
+var PTT = "ptt";
+var PLAYED = "played";
+var COMMAND = "command";
+var GET_EVENT = "get_event";
+var PING = "ping";
+var ROWS = "rows";
+var AUDIO = "audio";
+var FLUSH = "flush";
+var EVENT_JSON = "event_json";
+var PONG = "pong";
+var MIC_ERRORS = [
+  "insecure_context",
+  "no_media_devices",
+  "permission_denied",
+  "vscode_webview",
+  "no_device",
+  "device_busy",
+  "audio_context",
+  "unknown"
+];
+function asBytes(buf) {
+  if (buf instanceof Uint8Array) return buf;
+  if (buf instanceof ArrayBuffer) return new Uint8Array(buf);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+function asInt16(buf) {
+  const bytes = asBytes(buf);
+  const n = bytes.byteLength >> 1;
+  if (bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, n);
+  return new Int16Array(bytes.slice(0, n * 2).buffer);
+}
+function bufferKind(buf) {
+  if (buf instanceof DataView) return "DataView";
+  if (buf instanceof Uint8Array) return "Uint8Array";
+  if (buf instanceof ArrayBuffer) return "ArrayBuffer";
+  return typeof buf;
+}
+
+// src/capture.worklet.js
+var capture_worklet_default = '(() => {\n  // src/audio-math.js\n  function besselI0(x) {\n    let sum = 1;\n    let term = 1;\n    const q = x * x / 4;\n    for (let k = 1; k < 60; k++) {\n      term *= q / (k * k);\n      sum += term;\n      if (term < sum * 1e-12) break;\n    }\n    return sum;\n  }\n  function gcd(a, b) {\n    while (b) [a, b] = [b, a % b];\n    return a;\n  }\n  var KAISER_BETA = 8;\n  var MAX_PHASES = 1024;\n  var StreamingResampler = class {\n    /**\n     * @param {number} fromRate input sample rate (Hz)\n     * @param {number} toRate output sample rate (Hz)\n     * @param {{taps?: number, cutoff?: number}} [options] taps: half-width in periods of the lower\n     *   rate; cutoff: fraction of the lower rate where the response is \u22126 dB\n     */\n    constructor(fromRate, toRate, { taps = 32, cutoff = 0.45 } = {}) {\n      if (!(fromRate > 0 && toRate > 0) || !Number.isInteger(fromRate) || !Number.isInteger(toRate)) {\n        throw new RangeError(`sample rates must be positive integers, got ${fromRate} and ${toRate}`);\n      }\n      this.fromRate = fromRate;\n      this.toRate = toRate;\n      const g = gcd(fromRate, toRate);\n      this._step = fromRate / g;\n      this._phases = toRate / g;\n      this._passthrough = fromRate === toRate;\n      const low = Math.min(fromRate, toRate);\n      const half = Math.max(1, Math.ceil(taps * fromRate / low));\n      this._half = half;\n      this._len = 2 * half;\n      const rows = Math.min(this._phases, MAX_PHASES);\n      this._rows = rows;\n      const fc = cutoff * low / fromRate;\n      const i0b = besselI0(KAISER_BETA);\n      const table = new Float32Array(rows * this._len);\n      for (let p = 0; p < rows; p++) {\n        const frac = p / rows;\n        let sum = 0;\n        const row = new Float64Array(this._len);\n        for (let j = 0; j < this._len; j++) {\n          const d = frac + j - half;\n          const x = d / half;\n          const w = Math.abs(x) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - x * x)) / i0b;\n          const a = 2 * fc * d;\n          const s = a === 0 ? 1 : Math.sin(Math.PI * a) / (Math.PI * a);\n          row[j] = 2 * fc * s * w;\n          sum += row[j];\n        }\n        for (let j = 0; j < this._len; j++) table[p * this._len + j] = row[j] / sum;\n      }\n      this._table = table;\n      this.reset();\n    }\n    /** Input samples of delay between a feature in the input and the same feature in the output. */\n    get delay() {\n      return this._passthrough ? 0 : this._half;\n    }\n    /** Forget all history, as if newly constructed. */\n    reset() {\n      this._buf = new Float32Array(this._len - 1 + 1024);\n      this._hist = this._len - 1;\n      this._consumed = 0;\n      this._base = 0;\n      this._frac = 0;\n    }\n    /**\n     * Resample the next chunk of the stream.\n     * @param {Float32Array} input\n     * @returns {Float32Array} the output samples that this chunk completes (possibly empty)\n     */\n    process(input) {\n      if (this._passthrough) return Float32Array.from(input);\n      const histLen = this._len - 1;\n      const need = histLen + input.length;\n      if (this._buf.length < need) {\n        const bigger = new Float32Array(need * 2);\n        bigger.set(this._buf.subarray(0, histLen));\n        this._buf = bigger;\n      }\n      const buf = this._buf;\n      buf.set(input, histLen);\n      const start = this._consumed;\n      const end = start + input.length;\n      const count = Math.max(0, Math.ceil(((end - this._base) * this._phases - this._frac) / this._step));\n      const out = new Float32Array(count);\n      const len = this._len;\n      const table = this._table;\n      const rows = this._rows;\n      const phases = this._phases;\n      const step = this._step;\n      let base = this._base;\n      let frac = this._frac;\n      for (let n = 0; n < count; n++) {\n        const row = rows === phases ? frac : Math.min(rows - 1, Math.round(frac * rows / phases));\n        const off = row * len;\n        let idx = base - start + histLen;\n        let acc = 0;\n        for (let j = 0; j < len; j++) acc += table[off + j] * buf[idx - j];\n        out[n] = acc;\n        frac += step;\n        if (frac >= phases) {\n          base += Math.floor(frac / phases);\n          frac %= phases;\n        }\n      }\n      this._base = base;\n      this._frac = frac;\n      this._consumed = end;\n      buf.copyWithin(0, input.length, input.length + histLen);\n      return out;\n    }\n  };\n  function floatToPcm16(f32) {\n    const out = new Int16Array(f32.length);\n    for (let i = 0; i < f32.length; i++) {\n      const v = Math.round(f32[i] * 32768);\n      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v || 0;\n    }\n    return out;\n  }\n  function rms(f32) {\n    if (!f32.length) return 0;\n    let s = 0;\n    for (let i = 0; i < f32.length; i++) s += f32[i] * f32[i];\n    return Math.min(1, Math.sqrt(s / f32.length));\n  }\n  var FrameAssembler = class {\n    /** @param {number} frameSamples samples per frame (960 = 40 ms at 24 kHz) */\n    constructor(frameSamples) {\n      if (!(frameSamples > 0) || !Number.isInteger(frameSamples)) {\n        throw new RangeError(`frameSamples must be a positive integer, got ${frameSamples}`);\n      }\n      this.frameSamples = frameSamples;\n      this._cur = new Float32Array(frameSamples);\n      this._fill = 0;\n    }\n    /** Samples waiting for the next frame to complete. */\n    get pending() {\n      return this._fill;\n    }\n    /**\n     * Add samples; return the frames they complete, in order (each a new array).\n     * @param {Float32Array} f32\n     * @returns {Float32Array[]}\n     */\n    push(f32) {\n      const frames = [];\n      let i = 0;\n      while (i < f32.length) {\n        const take = Math.min(this.frameSamples - this._fill, f32.length - i);\n        this._cur.set(f32.subarray(i, i + take), this._fill);\n        this._fill += take;\n        i += take;\n        if (this._fill === this.frameSamples) {\n          frames.push(this._cur);\n          this._cur = new Float32Array(this.frameSamples);\n          this._fill = 0;\n        }\n      }\n      return frames;\n    }\n    /** Drop the partial frame. */\n    reset() {\n      this._fill = 0;\n    }\n  };\n\n  // src/capture.worklet.js\n  var WIRE_RATE = 24e3;\n  var FRAME_SAMPLES = 960;\n  var CaptureProcessor = class extends AudioWorkletProcessor {\n    constructor() {\n      super();\n      this.resampler = new StreamingResampler(Math.round(sampleRate), WIRE_RATE);\n      this.frames = new FrameAssembler(FRAME_SAMPLES);\n      this.mono = new Float32Array(128);\n      this.firstFrame = -1;\n      this.outCount = 0;\n      this.alive = true;\n      this.port.onmessage = (e) => {\n        const cmd = e.data && e.data.cmd;\n        if (cmd === "stop") this.alive = false;\n        else if (cmd === "reset") {\n          this.resampler.reset();\n          this.frames.reset();\n          this.firstFrame = -1;\n          this.outCount = 0;\n        }\n      };\n    }\n    process(inputs) {\n      if (!this.alive) return false;\n      const channels = inputs[0] || [];\n      const n = channels.length ? channels[0].length : 128;\n      if (this.mono.length !== n) this.mono = new Float32Array(n);\n      const mono = this.mono;\n      if (channels.length === 1) mono.set(channels[0]);\n      else {\n        mono.fill(0);\n        for (const ch of channels) for (let i = 0; i < n; i++) mono[i] += ch[i] / channels.length;\n      }\n      if (this.firstFrame < 0) this.firstFrame = currentFrame;\n      const frames = this.frames.push(this.resampler.process(mono));\n      for (const f of frames) {\n        this.outCount += FRAME_SAMPLES;\n        const lastInput = this.firstFrame + (this.outCount - 1) * sampleRate / WIRE_RATE - this.resampler.delay;\n        const pcm = floatToPcm16(f);\n        this.port.postMessage({ frame: pcm, level: rms(f), endTime: lastInput / sampleRate }, [pcm.buffer]);\n      }\n      return true;\n    }\n  };\n  registerProcessor("rtnb-capture", CaptureProcessor);\n})();\n';
+
+// src/player.worklet.js
+var player_worklet_default = '(() => {\n  // src/audio-math.js\n  function gcd(a, b) {\n    while (b) [a, b] = [b, a % b];\n    return a;\n  }\n  var STATS_KEPT = 256;\n  var PlaybackQueue = class {\n    /**\n     * @param {{outputRate: number, sourceRate?: number, prebufferMs?: number, fadeMs?: number,\n     *   startWaitMs?: number, endGraceMs?: number}} options\n     */\n    constructor({ outputRate, sourceRate = 24e3, prebufferMs = 100, fadeMs = 12, startWaitMs = 150, endGraceMs = 200 }) {\n      if (!(outputRate > 0) || !(sourceRate > 0)) throw new RangeError("rates must be positive");\n      this.outputRate = outputRate;\n      this.sourceRate = sourceRate;\n      if (!Number.isInteger(outputRate) || !Number.isInteger(sourceRate)) throw new RangeError("rates must be integers");\n      const g = gcd(sourceRate, outputRate);\n      this._inc = sourceRate / g;\n      this._den = outputRate / g;\n      this._prebuffer = Math.round(prebufferMs * sourceRate / 1e3);\n      this._startWait = Math.round(startWaitMs * outputRate / 1e3);\n      this._endGrace = Math.round(endGraceMs * outputRate / 1e3);\n      this._fadeSamples = Math.max(1, Math.round(fadeMs * outputRate / 1e3));\n      this.reset();\n    }\n    /** Drop everything, counters included, without a fade or a report. */\n    reset() {\n      this._items = [];\n      this._live = /* @__PURE__ */ new Map();\n      this._stats = /* @__PURE__ */ new Map();\n      this._flushed = /* @__PURE__ */ new Set();\n      this._pendingInterrupted = [];\n      this._fadeLeft = 0;\n      this._underruns = 0;\n    }\n    _stat(itemId) {\n      let s = this._stats.get(itemId);\n      if (!s) {\n        s = { received: 0, played: 0, graceEnded: false };\n        this._stats.set(itemId, s);\n        if (this._stats.size > STATS_KEPT) {\n          for (const key of this._stats.keys()) {\n            if (!this._live.has(key)) {\n              this._stats.delete(key);\n              break;\n            }\n          }\n        }\n      }\n      return s;\n    }\n    /**\n     * Queue a chunk of an item\'s audio (copied). Chunks of an item already queued join it; a new id\n     * queues behind everything else.\n     * @param {string} itemId\n     * @param {Int16Array} int16 24 kHz PCM16 (source rate)\n     */\n    push(itemId, int16) {\n      const stat = this._stat(itemId);\n      stat.received += int16.length;\n      if (this._flushed.has(itemId) || int16.length === 0) return;\n      let e = this._live.get(itemId);\n      if (!e) {\n        e = new Entry(itemId, stat.played, stat, this._den);\n        if (stat.graceEnded) {\n          this._underruns++;\n          stat.graceEnded = false;\n          e.everStarted = true;\n        }\n        this._items.push(e);\n        this._live.set(itemId, e);\n      } else if (e.dry) {\n        this._underruns++;\n        e.dry = false;\n      }\n      e.append(int16);\n    }\n    /**\n     * Fill `out` (output rate) with the next samples; zeros where nothing plays.\n     * @param {Float32Array} out\n     * @returns {PullResult}\n     */\n    pull(out) {\n      out.fill(0);\n      const res = { started: [], startedAt: [], ended: [], interrupted: this._pendingInterrupted };\n      this._pendingInterrupted = [];\n      const n = out.length;\n      let i = 0;\n      while (i < n) {\n        const head = this._items[0];\n        if (!head) break;\n        if (!head.playing) {\n          const avail = head.unread();\n          if (this._fadeLeft > 0) {\n            this._finishFlush();\n            continue;\n          }\n          if (avail > 0 && (avail >= this._prebuffer || head.waited >= this._startWait || this._items.length > 1)) {\n            head.playing = true;\n            head.dry = false;\n            head.waited = 0;\n            if (!head.everStarted) {\n              head.everStarted = true;\n              res.started.push(head.id);\n              res.startedAt.push(i);\n            }\n          } else if (avail === 0 && this._items.length > 1) {\n            this._endHead(res, false);\n            continue;\n          } else {\n            const rest = n - i;\n            if (avail > 0) head.waited += rest;\n            else if (head.dry) {\n              head.dryFor += rest;\n              if (head.dryFor >= this._endGrace) this._endHead(res, true);\n            }\n            break;\n          }\n        }\n        const data = head.data;\n        const last = head.len - 1;\n        const den = this._den;\n        const inc = this._inc;\n        const end = head.len * den;\n        let num = head.num;\n        while (i < n && num < end) {\n          const k = Math.floor(num / den);\n          const t = (num - k * den) / den;\n          const y0 = data[k > 0 ? k - 1 : 0];\n          const y1 = data[k];\n          const y2 = data[k + 1 <= last ? k + 1 : last];\n          const y3 = data[k + 2 <= last ? k + 2 : last];\n          let v = y1 + 0.5 * t * (y2 - y0 + t * (2 * y0 - 5 * y1 + 4 * y2 - y3 + t * (3 * (y1 - y2) + y3 - y0)));\n          if (this._fadeLeft > 0) {\n            this._fadeLeft--;\n            v *= this._fadeLeft / this._fadeSamples;\n          }\n          out[i++] = v;\n          num += inc;\n          if (this._fadeLeft === 0 && head.flushed) break;\n        }\n        head.num = num;\n        head.syncPlayed();\n        if (head.flushed && (this._fadeLeft === 0 || num >= end)) {\n          this._finishFlush();\n          continue;\n        }\n        if (num >= end) {\n          head.playing = false;\n          if (this._items.length > 1) this._endHead(res, false);\n          else {\n            head.dry = true;\n            head.dryFor = 0;\n          }\n        }\n        head.compact();\n      }\n      res.interrupted.push(...this._pendingInterrupted);\n      this._pendingInterrupted = [];\n      return res;\n    }\n    _endHead(res, byGrace) {\n      const head = this._items.shift();\n      this._live.delete(head.id);\n      head.syncPlayed();\n      head.stat.graceEnded = byGrace;\n      res.ended.push(head.id);\n    }\n    _finishFlush() {\n      this._fadeLeft = 0;\n      const keep = [];\n      for (const e of this._items) {\n        if (e.flushed) {\n          e.syncPlayed();\n          this._live.delete(e.id);\n          this._pendingInterrupted.push(e.id);\n        } else keep.push(e);\n      }\n      this._items = keep;\n    }\n    /**\n     * Fade out the audible item over fadeMs, then drop every item queued now; the next pull()\n     * (or the one that finishes the fade) lists them in `interrupted`. Audio pushed later for those\n     * items is ignored. With {fade: false} (or when nothing is audible) they are dropped at once.\n     * @param {{fade?: boolean}} [options]\n     */\n    flush({ fade = true } = {}) {\n      if (!this._items.length) return;\n      for (const e of this._items) {\n        e.flushed = true;\n        this._flushed.add(e.id);\n      }\n      if (this._flushed.size > STATS_KEPT) {\n        const drop = this._flushed.values().next().value;\n        this._flushed.delete(drop);\n      }\n      const head = this._items[0];\n      if (fade && head.playing) {\n        if (this._fadeLeft === 0) this._fadeLeft = this._fadeSamples;\n      } else this._finishFlush();\n    }\n    /**\n     * Source samples of the item played so far: floor of the read position, never above received.\n     * @param {string} itemId\n     * @returns {number}\n     */\n    played(itemId) {\n      const e = this._live.get(itemId);\n      if (e) e.syncPlayed();\n      const s = this._stats.get(itemId);\n      return s ? s.played : 0;\n    }\n    /**\n     * Source samples of the item pushed so far (including audio ignored after a flush).\n     * @param {string} itemId\n     * @returns {number}\n     */\n    received(itemId) {\n      const s = this._stats.get(itemId);\n      return s ? s.received : 0;\n    }\n    /** @returns {string|null} the head item once it has started playing (also while dry or fading) */\n    get playingItem() {\n      const head = this._items[0];\n      return head && head.everStarted ? head.id : null;\n    }\n    /** @returns {number} milliseconds of queued audio not yet played */\n    get bufferedMs() {\n      let s = 0;\n      for (const e of this._items) s += e.unread();\n      return s * 1e3 / this.sourceRate;\n    }\n    /** @returns {number} dry spells of an item that then received more audio */\n    get underruns() {\n      return this._underruns;\n    }\n    /** @returns {boolean} a flush fade is in progress */\n    get fading() {\n      return this._fadeLeft > 0;\n    }\n  };\n  var Entry = class {\n    /**\n     * @param {string} id\n     * @param {number} base source samples of the item before data[0]\n     * @param {{received: number, played: number, graceEnded: boolean}} stat\n     * @param {number} den the read position is num / den source samples into data\n     */\n    constructor(id, base, stat, den) {\n      this.id = id;\n      this.stat = stat;\n      this.base = base;\n      this.den = den;\n      this.data = new Float32Array(4800);\n      this.len = 0;\n      this.num = 0;\n      this.playing = false;\n      this.everStarted = false;\n      this.dry = false;\n      this.dryFor = 0;\n      this.waited = 0;\n      this.flushed = false;\n    }\n    /** @param {Int16Array} int16 */\n    append(int16) {\n      if (this.len + int16.length > this.data.length) {\n        const bigger = new Float32Array(Math.max(this.data.length * 2, this.len + int16.length));\n        bigger.set(this.data.subarray(0, this.len));\n        this.data = bigger;\n      }\n      const d = this.data;\n      let j = this.len;\n      for (let i = 0; i < int16.length; i++) d[j++] = int16[i] / 32768;\n      this.len = j;\n    }\n    /** Whole source samples read so far (floor of the read position), at most len. */\n    read() {\n      return Math.min(Math.floor(this.num / this.den), this.len);\n    }\n    unread() {\n      return this.len - this.read();\n    }\n    syncPlayed() {\n      this.stat.played = this.base + this.read();\n    }\n    /** Drop consumed audio (keeping 2 samples for the interpolation) once a lot has accumulated. */\n    compact() {\n      const shift = this.read() - 2;\n      if (shift < 48e3) return;\n      this.data.copyWithin(0, shift, this.len);\n      this.len -= shift;\n      this.num -= shift * this.den;\n      this.base += shift;\n    }\n  };\n\n  // src/player.worklet.js\n  var MAX_FIRST_TIMES = 256;\n  var PlayerProcessor = class extends AudioWorkletProcessor {\n    constructor() {\n      super();\n      this.queue = new PlaybackQueue({ outputRate: Math.round(sampleRate) });\n      this.firstTime = /* @__PURE__ */ new Map();\n      this.progressEvery = Math.round(sampleRate * 0.1);\n      this.levelEvery = Math.round(sampleRate * 0.05);\n      this.sinceProgress = 0;\n      this.sinceLevel = 0;\n      this.sumSquares = 0;\n      this.lastReported = /* @__PURE__ */ new Map();\n      this.port.onmessage = (e) => this.onMessage(e.data || {});\n    }\n    onMessage(msg) {\n      if (msg.cmd === "push" && msg.pcm) this.queue.push(String(msg.item), msg.pcm);\n      else if (msg.cmd === "flush") {\n        this.queue.flush({ fade: msg.fade !== false });\n        for (const id of this.queue.pull(new Float32Array(0)).interrupted) this.report(id, "interrupted");\n      } else if (msg.cmd === "reset") {\n        this.queue.reset();\n        this.firstTime.clear();\n        this.lastReported.clear();\n      }\n    }\n    report(id, reason) {\n      const q = this.queue;\n      const samples = q.played(id);\n      this.lastReported.set(id, samples);\n      if (reason !== "progress") this.lastReported.delete(id);\n      const t = this.firstTime.get(id);\n      this.port.postMessage({\n        type: "played",\n        item_id: id,\n        samples,\n        received: q.received(id),\n        reason,\n        t_first: t === void 0 ? null : t\n      });\n    }\n    process(inputs, outputs) {\n      const channels = outputs[0];\n      if (!channels || !channels.length) return true;\n      const out = channels[0];\n      const res = this.queue.pull(out);\n      for (let c = 1; c < channels.length; c++) channels[c].set(out);\n      res.started.forEach((id, k) => {\n        if (!this.firstTime.has(id)) {\n          this.firstTime.set(id, currentTime + res.startedAt[k] / sampleRate);\n          if (this.firstTime.size > MAX_FIRST_TIMES) this.firstTime.delete(this.firstTime.keys().next().value);\n        }\n      });\n      for (const id of res.interrupted) this.report(id, "interrupted");\n      for (const id of res.ended) this.report(id, "ended");\n      this.sinceProgress += out.length;\n      if (this.sinceProgress >= this.progressEvery) {\n        this.sinceProgress = 0;\n        const id = this.queue.playingItem;\n        if (id !== null && this.queue.played(id) !== this.lastReported.get(id)) this.report(id, "progress");\n      }\n      for (let i = 0; i < out.length; i++) this.sumSquares += out[i] * out[i];\n      this.sinceLevel += out.length;\n      if (this.sinceLevel >= this.levelEvery) {\n        this.port.postMessage({\n          type: "level",\n          value: Math.min(1, Math.sqrt(this.sumSquares / this.sinceLevel)),\n          underruns: this.queue.underruns,\n          buffered_ms: this.queue.bufferedMs,\n          playing_item: this.queue.playingItem\n        });\n        this.sinceLevel = 0;\n        this.sumSquares = 0;\n      }\n      return true;\n    }\n  };\n  registerProcessor("rtnb-player", PlayerProcessor);\n})();\n';
+
+// src/audio-context.js
+var shared = null;
+async function addModule(ctx, source) {
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  try {
+    await ctx.audioWorklet.addModule(url);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+async function getAudio() {
+  if (shared && shared.ctx.state !== "closed") return shared;
+  const Ctor = globalThis.AudioContext || /** @type {any} */
+  globalThis.webkitAudioContext;
+  if (!Ctor) throw new Error("This browser has no Web Audio (AudioContext).");
+  const ctx = new Ctor({ latencyHint: "interactive" });
+  const ready = (async () => {
+    if (!ctx.audioWorklet) {
+      throw new Error(
+        "AudioWorklet is unavailable (it needs a secure context: open the notebook over https or http://localhost)."
+      );
+    }
+    await addModule(ctx, capture_worklet_default);
+    await addModule(ctx, player_worklet_default);
+  })();
+  ready.catch(() => {
+  });
+  shared = { ctx, ready };
+  return shared;
+}
+function contextTimeToEpochMs(ctx, t) {
+  const origin = performance.timeOrigin;
+  const ac = (
+    /** @type {AudioContext} */
+    ctx
+  );
+  if (typeof ac.getOutputTimestamp === "function") {
+    const ts = ac.getOutputTimestamp();
+    if (ts && ts.performanceTime && ts.contextTime !== void 0 && ts.performanceTime > 0) {
+      return origin + ts.performanceTime + (t - ts.contextTime) * 1e3;
+    }
+  }
+  const latency = ac.outputLatency || ac.baseLatency || 0;
+  return origin + performance.now() + (t - ctx.currentTime + latency) * 1e3;
+}
+
+// src/mic.js
+var MESSAGES = {
+  insecure_context: "The microphone needs a secure page: open the notebook over https or http://localhost; remote http gives browsers no microphone (for a remote server, tunnel it, e.g. ssh -L 8888:localhost:8888 host, and open http://localhost:8888).",
+  no_media_devices: "This browser offers no microphone API (navigator.mediaDevices is missing): use a current Chrome, Edge, Firefox or Safari, or send audio from a cell with w.send_audio(...).",
+  permission_denied: "The browser blocked the microphone. Allow microphone access for this site (the icon in the address bar, or the site's settings) and press the mic button again; if the notebook is embedded in another page, that page must allow the microphone too.",
+  vscode_webview: "VS Code notebooks cannot use the microphone: open the notebook in JupyterLab or Notebook in a browser, or send audio from a cell with w.send_audio(...).",
+  no_device: "No microphone was found (or none matches the requested settings): connect one or choose one in the system sound settings, then try again.",
+  device_busy: "The microphone could not be opened: another application may be using it, or the operating system blocks this browser from it (check its privacy settings). Free it and try again.",
+  audio_context: "Audio processing could not start in this page (AudioContext/AudioWorklet failed). Reload the page; if it keeps failing, try another browser.",
+  unknown: "The microphone failed."
+};
+var MicError = class extends Error {
+  /**
+   * @param {MicErrorCode} code
+   * @param {string} [message] defaults to the standard advice for the code
+   * @param {{cause?: unknown}} [options]
+   */
+  constructor(code, message, options) {
+    super(message || MESSAGES[code] || MESSAGES.unknown, options);
+    this.name = "MicError";
+    this.code = MIC_ERRORS.includes(code) ? code : "unknown";
+  }
+};
+function isVsCodeWebview() {
+  const g = (
+    /** @type {any} */
+    globalThis
+  );
+  if (typeof g.acquireVsCodeApi === "function") return true;
+  const loc = g.location;
+  if (loc && (String(loc.protocol).startsWith("vscode-webview") || String(loc.origin).startsWith("vscode-webview"))) {
+    return true;
+  }
+  const ua = g.navigator && g.navigator.userAgent || "";
+  return /\bCode\/\d/.test(ua) && /Electron\//.test(ua);
+}
+function checkMicSupport() {
+  const g = (
+    /** @type {any} */
+    globalThis
+  );
+  if (isVsCodeWebview()) return new MicError("vscode_webview");
+  if (g.isSecureContext === false) return new MicError("insecure_context");
+  const md = g.navigator && g.navigator.mediaDevices;
+  if (!md || typeof md.getUserMedia !== "function") return new MicError("no_media_devices");
+  return null;
+}
+function classifyMicError(err) {
+  if (err instanceof MicError) return err;
+  const e = (
+    /** @type {{name?: string, message?: string, constraint?: string}} */
+    err || {}
+  );
+  const name = e.name || "";
+  const detail = `${name}${e.message ? `: ${e.message}` : ""}`;
+  switch (name) {
+    case "NotAllowedError":
+    case "PermissionDeniedError":
+    // old Chrome
+    case "SecurityError":
+      if (isVsCodeWebview()) return new MicError("vscode_webview", void 0, { cause: err });
+      return new MicError("permission_denied", void 0, { cause: err });
+    case "NotFoundError":
+    case "DevicesNotFoundError":
+    case "OverconstrainedError":
+    case "ConstraintNotSatisfiedError": {
+      const which = e.constraint ? ` (constraint: ${e.constraint})` : "";
+      return new MicError("no_device", MESSAGES.no_device + which, { cause: err });
+    }
+    case "NotReadableError":
+    case "TrackStartError":
+    case "AbortError":
+      return new MicError("device_busy", void 0, { cause: err });
+    case "InvalidStateError":
+    case "NotSupportedError":
+      return new MicError("audio_context", `${MESSAGES.audio_context} (${detail})`, { cause: err });
+    default:
+      return new MicError("unknown", `${MESSAGES.unknown} ${detail || String(err)}`.trim(), { cause: err });
+  }
+}
+var DEFAULT_CONSTRAINTS = Object.freeze({
+  echoCancellation: true,
+  noiseSuppression: true,
+  autoGainControl: true
+});
+var Mic = class {
+  /**
+   * @param {AudioContext} ctx
+   * @param {{constraints?: MediaTrackConstraints}} [options] passed to getUserMedia as `audio`
+   *   (tests turn echoCancellation, noiseSuppression and autoGainControl off to compare audio)
+   */
+  constructor(ctx, { constraints = DEFAULT_CONSTRAINTS } = {}) {
+    this.ctx = ctx;
+    this.constraints = { ...constraints };
+    this.muted = false;
+    this._stream = null;
+    this._node = null;
+    this._nodes = [];
+    this._frameCbs = /* @__PURE__ */ new Set();
+    this._endedCbs = /* @__PURE__ */ new Set();
+    this._seq = 0;
+    this._level = 0;
+    this._inputLatency = 0;
+    this._generation = 0;
+    this._starting = null;
+  }
+  /** @returns {boolean} the microphone is open */
+  get active() {
+    return this._stream !== null;
+  }
+  /**
+   * Ask for the microphone and start delivering frames. Call from a user gesture (it also resumes
+   * the AudioContext). Resolves when frames can flow; a second call while on is a no-op.
+   * @returns {Promise<void>}
+   * @throws {MicError} with a classified code
+   */
+  async start() {
+    if (this._stream) return;
+    if (!this._starting) {
+      this._starting = this._start().finally(() => {
+        this._starting = null;
+      });
+    }
+    return this._starting;
+  }
+  async _start() {
+    const unsupported = checkMicSupport();
+    if (unsupported) throw unsupported;
+    const ctx = this.ctx;
+    if (ctx.state !== "running" && typeof ctx.resume === "function") ctx.resume().catch(() => {
+    });
+    const generation = ++this._generation;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: { ...this.constraints } });
+    } catch (err) {
+      throw classifyMicError(err);
+    }
+    if (generation !== this._generation) {
+      for (const t of stream.getTracks()) t.stop();
+      return;
+    }
+    try {
+      const source = ctx.createMediaStreamSource(stream);
+      const node = new AudioWorkletNode(ctx, "rtnb-capture", {
+        numberOfInputs: 1,
+        numberOfOutputs: 1,
+        outputChannelCount: [1],
+        channelCount: 1,
+        channelCountMode: "explicit",
+        channelInterpretation: "speakers"
+      });
+      const sink = ctx.createGain();
+      sink.gain.value = 0;
+      source.connect(node);
+      node.connect(sink);
+      sink.connect(ctx.destination);
+      node.port.onmessage = (e) => this._onMessage(e.data);
+      this._node = node;
+      this._nodes = [source, node, sink];
+    } catch (err) {
+      for (const t of stream.getTracks()) t.stop();
+      throw new MicError("audio_context", `${MESSAGES.audio_context} (${describe(err)})`, { cause: err });
+    }
+    this._stream = stream;
+    const track = stream.getAudioTracks()[0];
+    const settings = track && typeof track.getSettings === "function" ? track.getSettings() : {};
+    this._inputLatency = Number(
+      /** @type {any} */
+      settings.latency
+    ) || 0;
+    for (const track2 of stream.getAudioTracks()) {
+      track2.addEventListener("ended", () => {
+        if (this._stream !== stream) return;
+        this.stop();
+        for (const cb of this._endedCbs) cb("track_ended");
+      });
+    }
+  }
+  /** Close the microphone (tracks stopped, nodes disconnected). Safe to call at any time. */
+  stop() {
+    this._generation++;
+    if (this._node) {
+      this._node.port.onmessage = null;
+      try {
+        this._node.port.postMessage({ cmd: "stop" });
+      } catch {
+      }
+      this._node.port.close();
+    }
+    for (const n of this._nodes) {
+      try {
+        n.disconnect();
+      } catch {
+      }
+    }
+    if (this._stream) for (const t of this._stream.getTracks()) t.stop();
+    this._node = null;
+    this._nodes = [];
+    this._stream = null;
+    this._level = 0;
+  }
+  /**
+   * Receive each frame; returns a function that unsubscribes.
+   * @param {(pcm: Int16Array, info: FrameInfo) => void} cb
+   * @returns {() => void}
+   */
+  onFrame(cb) {
+    this._frameCbs.add(cb);
+    return () => this._frameCbs.delete(cb);
+  }
+  /**
+   * Be told when the microphone stops by itself (device unplugged, permission revoked).
+   * @param {(reason: string) => void} cb
+   * @returns {() => void}
+   */
+  onEnded(cb) {
+    this._endedCbs.add(cb);
+    return () => this._endedCbs.delete(cb);
+  }
+  /** @returns {MediaTrackSettings} what the browser applied (sampleRate, echoCancellation, ...) */
+  settings() {
+    const track = this._stream && this._stream.getAudioTracks()[0];
+    return track ? track.getSettings() : {};
+  }
+  /** @returns {number} RMS of the last frame, 0..1 (0 when muted or off) */
+  level() {
+    return this.muted ? 0 : this._level;
+  }
+  /** @param {{frame: Int16Array, level: number, endTime: number}} data */
+  _onMessage(data) {
+    if (!data || !data.frame) return;
+    if (this.muted) {
+      this._level = 0;
+      return;
+    }
+    this._level = data.level;
+    const info = { seq: this._seq++, t_capture: this._captureEpochMs(data.endTime), level: data.level };
+    for (const cb of this._frameCbs) cb(data.frame, info);
+  }
+  /** @param {number} endTime AudioContext seconds */
+  _captureEpochMs(endTime) {
+    const ctx = (
+      /** @type {any} */
+      this.ctx
+    );
+    const out = ctx.outputLatency || ctx.baseLatency || 0;
+    const t = contextTimeToEpochMs(this.ctx, endTime) - (out + this._inputLatency) * 1e3;
+    return Math.min(t, performance.timeOrigin + performance.now());
+  }
+};
+function describe(err) {
+  const e = (
+    /** @type {{name?: string, message?: string}} */
+    err || {}
+  );
+  return e.name || e.message ? `${e.name || "Error"}: ${e.message || ""}` : String(err);
+}
+
+// src/player.js
+var Player = class {
+  /**
+   * Build the graph. Construct after getAudio()'s `ready` has resolved (the player processor must
+   * be registered).
+   * @param {AudioContext} ctx
+   */
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.node = new AudioWorkletNode(ctx, "rtnb-player", {
+      numberOfInputs: 0,
+      numberOfOutputs: 1,
+      outputChannelCount: [1]
+    });
+    this.analyser = ctx.createAnalyser();
+    this.analyser.fftSize = 1024;
+    this.node.connect(this.analyser);
+    this.analyser.connect(ctx.destination);
+    this._scratch = new Float32Array(this.analyser.fftSize);
+    this._playedCbs = /* @__PURE__ */ new Set();
+    this._stats = { underruns: 0, buffered_ms: 0, playing_item: (
+      /** @type {string|null} */
+      null
+    ) };
+    this._closed = false;
+    this.node.port.onmessage = (e) => this._onMessage(e.data);
+  }
+  /**
+   * Queue audio of an item (copied; the caller keeps its array). Items play in push order.
+   * @param {string} itemId
+   * @param {Int16Array} pcm 24 kHz mono PCM16
+   */
+  push(itemId, pcm) {
+    if (this._closed || !pcm.length) return;
+    const copy = pcm.slice();
+    this.node.port.postMessage({ cmd: "push", item: String(itemId), pcm: copy }, [copy.buffer]);
+  }
+  /**
+   * Fade out what is playing (about 12 ms), drop everything queued, and report each dropped item
+   * once through onPlayed with reason "interrupted" and its exact played samples. While the
+   * context is not running nothing is audible: the queue is dropped at once and still reported.
+   */
+  flush() {
+    if (this._closed) return;
+    this.node.port.postMessage({ cmd: "flush", fade: this.ctx.state === "running" });
+  }
+  /**
+   * Receive played reports: progress (about every 100 ms while playing), interrupted, ended.
+   * @param {(report: PlayedReport) => void} cb
+   * @returns {() => void} unsubscribe
+   */
+  onPlayed(cb) {
+    this._playedCbs.add(cb);
+    return () => this._playedCbs.delete(cb);
+  }
+  /** @returns {number} RMS of what the speaker is being given now, 0..1 */
+  level() {
+    if (this._closed || this.ctx.state !== "running") return 0;
+    this.analyser.getFloatTimeDomainData(this._scratch);
+    let s = 0;
+    for (let i = 0; i < this._scratch.length; i++) s += this._scratch[i] * this._scratch[i];
+    return Math.min(1, Math.sqrt(s / this._scratch.length));
+  }
+  /** @returns {boolean} the AudioContext is not running (autoplay policy): call unlock() from a gesture */
+  get needsUnlock() {
+    return this.ctx.state !== "running";
+  }
+  /** Resume the AudioContext; call from a user gesture (a click on "enable audio"). */
+  async unlock() {
+    await this.ctx.resume();
+  }
+  /**
+   * As last reported by the worklet (about 20 times a second).
+   * @returns {{underruns: number, buffered_ms: number, playing_item: string|null}}
+   */
+  stats() {
+    return { ...this._stats };
+  }
+  /** Stop playing and disconnect (the shared AudioContext stays open for other views). */
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    this.node.port.onmessage = null;
+    this.node.port.postMessage({ cmd: "reset" });
+    this.node.port.close();
+    this.node.disconnect();
+    this.analyser.disconnect();
+    this._playedCbs.clear();
+  }
+  /** @param {any} msg */
+  _onMessage(msg) {
+    if (!msg) return;
+    if (msg.type === "level") {
+      this._stats = {
+        underruns: msg.underruns,
+        buffered_ms: Math.round(msg.buffered_ms),
+        playing_item: msg.playing_item
+      };
+    } else if (msg.type === "played") {
+      const report = {
+        item_id: msg.item_id,
+        samples: msg.samples,
+        received: msg.received,
+        reason: msg.reason,
+        t_first: msg.t_first === null ? null : contextTimeToEpochMs(this.ctx, msg.t_first)
+      };
+      for (const cb of this._playedCbs) cb(report);
+    }
+  }
+};
+
+// src/meters.js
+var METER_MIN_DB = -80;
+var METER_MAX_DB = 0;
+var RELEASE_DB_PER_S = 45;
+function levelToDb(level) {
+  if (!(level > 0)) return METER_MIN_DB;
+  return Math.max(METER_MIN_DB, Math.min(METER_MAX_DB, 20 * Math.log10(level)));
+}
+function thresholdDb(threshold) {
+  const t = Math.min(1, Math.max(0, Number(threshold) || 0));
+  return -70 + 60 * t;
+}
+function dbToFraction(db) {
+  const f = (db - METER_MIN_DB) / (METER_MAX_DB - METER_MIN_DB);
+  return Math.min(1, Math.max(0, f));
+}
+var Meter = class {
+  /**
+   * @param {{rtnb: string, label: string, title: string, withThreshold?: boolean}} opts
+   */
+  constructor({ rtnb, label, title, withThreshold = false }) {
+    this.bar = h("div", { class: "rtnb-meter-bar" });
+    this.track = h("div", { class: "rtnb-meter-track" }, this.bar);
+    this.el = h("div", { rtnb, class: "rtnb-meter", title, "data-level": "0", role: "meter", "aria-label": label, "aria-valuemin": String(METER_MIN_DB), "aria-valuemax": String(METER_MAX_DB) }, this.track);
+    this.dbText = h("span", { class: "rtnb-meter-db" }, "\u2212\u221E");
+    this.line = null;
+    if (withThreshold) {
+      this.line = h("div", { rtnb: "threshold", class: "rtnb-meter-threshold", hidden: true });
+      this.track.append(this.line);
+    }
+    this.shownDb = METER_MIN_DB;
+    this.lastLevel = -1;
+    this.lastT = 0;
+    this.thrDb = null;
+    this.wrap = h("div", { class: "rtnb-meter-row" }, h("span", { class: "rtnb-meter-label" }, label), this.el, this.dbText);
+  }
+  /**
+   * Show a new level (RMS 0..1): instant attack, RELEASE_DB_PER_S release.
+   * @param {number} level
+   * @param {number} [now] ms
+   */
+  set(level, now = performance.now()) {
+    const lv = Number.isFinite(level) ? Math.max(0, level) : 0;
+    const dt = this.lastT ? Math.min(0.5, (now - this.lastT) / 1e3) : 0;
+    this.lastT = now;
+    const db = levelToDb(lv);
+    const shown = Math.max(db, this.shownDb - RELEASE_DB_PER_S * dt);
+    if (Math.abs(lv - this.lastLevel) > 1e-4) {
+      this.el.dataset.level = lv.toFixed(4);
+      this.lastLevel = lv;
+    }
+    if (Math.abs(shown - this.shownDb) < 0.05 && dt) return;
+    this.shownDb = shown;
+    this.bar.style.transform = `scaleX(${dbToFraction(shown).toFixed(4)})`;
+    this.el.setAttribute("aria-valuenow", shown.toFixed(0));
+    this.dbText.textContent = shown <= METER_MIN_DB ? "\u2212\u221E" : `${Math.round(shown)} dB`;
+    if (this.thrDb !== null) this.el.classList.toggle("rtnb-over", db >= this.thrDb);
+  }
+  /**
+   * Draw the VAD threshold line, or hide it (null).
+   * @param {number|null} threshold API value 0..1
+   */
+  setThreshold(threshold) {
+    if (!this.line) return;
+    if (threshold === null || threshold === void 0 || !Number.isFinite(Number(threshold))) {
+      this.line.hidden = true;
+      this.thrDb = null;
+      this.el.classList.remove("rtnb-over");
+      return;
+    }
+    const db = thresholdDb(Number(threshold));
+    this.thrDb = db;
+    this.line.hidden = false;
+    this.line.style.left = `${(dbToFraction(db) * 100).toFixed(2)}%`;
+    this.line.dataset.dbfs = db.toFixed(1);
+    this.line.dataset.threshold = String(threshold);
+    this.line.title = `VAD threshold ${Number(threshold).toFixed(2)} \u2248 ${db.toFixed(0)} dBFS`;
+  }
+};
+
+// src/controls.js
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === void 0 || v === false) continue;
+    if (k === "class") el.className = String(v);
+    else if (k === "rtnb") el.dataset.rtnb = String(v);
+    else if (k === "hidden") el.hidden = true;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c !== null && c !== void 0 && c !== false) el.append(c);
+  return el;
+}
+var MIC_LABELS = { off: "Start mic", starting: "Starting\u2026", on: "Stop mic", error: "Start mic" };
+var Controls = class {
+  /**
+   * @param {{signal: AbortSignal, handlers: ControlHandlers, guard: <T extends unknown[]>(fn: (...a: T) => unknown) => (...a: T) => void}} opts
+   */
+  constructor({ signal, handlers, guard }) {
+    const on = (t, type, fn) => t.addEventListener(type, guard(fn), { signal });
+    this.micButton = h("button", { rtnb: "mic-button", class: "rtnb-btn rtnb-mic", type: "button", "data-state": "off" }, MIC_LABELS.off);
+    this.mode = /** @type {HTMLSelectElement} */
+    h(
+      "select",
+      { rtnb: "mode", class: "rtnb-select", title: "Hands-free: the server's voice activity detection ends your turn. Push-to-talk: hold the button while you speak." },
+      h("option", { value: "hands_free" }, "hands-free"),
+      h("option", { value: "push_to_talk" }, "push-to-talk")
+    );
+    this.ptt = h(
+      "button",
+      { rtnb: "ptt-button", class: "rtnb-btn rtnb-ptt", type: "button", hidden: true, title: "Hold while you speak (mouse, touch, or Space/Enter); release to send the turn", "data-lm-suppress-shortcuts": "true" },
+      "Hold to talk"
+    );
+    this.mute = h("button", { rtnb: "mute", class: "rtnb-btn", type: "button", "aria-pressed": "false", title: "Stop sending microphone audio (the mic stays open)" }, "Mute");
+    this.stopAudio = h("button", { rtnb: "stop-audio", class: "rtnb-btn", type: "button", title: "Stop the assistant's audio now (the kernel truncates the item at what you heard)" }, "Stop audio");
+    this.enableAudio = h(
+      "button",
+      { rtnb: "enable-audio", class: "rtnb-btn rtnb-btn-primary rtnb-enable-audio", type: "button", hidden: true, title: "The browser blocks sound until you click in the page" },
+      "Click to enable audio"
+    );
+    this.textInput = /** @type {HTMLInputElement} */
+    h("input", { rtnb: "text-input", class: "rtnb-input rtnb-text-input", type: "text", placeholder: "Type a message and press Enter", autocomplete: "off", "aria-label": "Message", "data-lm-suppress-shortcuts": "true" });
+    this.sendText = h("button", { rtnb: "send-text", class: "rtnb-btn", type: "button" }, "Send");
+    this.meterIn = new Meter({ rtnb: "level-in", label: "mic", title: "Microphone level (dBFS); the line is the VAD threshold", withThreshold: true });
+    this.meterOut = new Meter({ rtnb: "level-out", label: "out", title: "Assistant audio level (dBFS)" });
+    this.threshold = /** @type {HTMLInputElement} */
+    h("input", { rtnb: "threshold-input", class: "rtnb-threshold-input", type: "range", min: "0", max: "1", step: "0.05", value: "0.5", "aria-label": "VAD threshold" });
+    this.thresholdText = h("span", { class: "rtnb-threshold-text" });
+    this.hint = h("div", { class: "rtnb-hint" });
+    this.el = h(
+      "section",
+      { class: "rtnb-controls", "aria-label": "Controls" },
+      h("div", { class: "rtnb-row" }, this.micButton, this.mode, this.ptt, this.mute, this.stopAudio),
+      this.enableAudio,
+      h(
+        "div",
+        { class: "rtnb-meters" },
+        this.meterIn.wrap,
+        h("label", { class: "rtnb-threshold", title: "VAD threshold (turn_detection.threshold, 0..1): raise it if noise starts turns, lower it if your voice does not" }, "VAD ", this.threshold, this.thresholdText),
+        this.meterOut.wrap
+      ),
+      h("div", { class: "rtnb-row rtnb-send" }, this.textInput, this.sendText),
+      this.hint
+    );
+    on(this.micButton, "click", handlers.micToggle);
+    on(this.mode, "change", () => handlers.modeChange(this.mode.value));
+    on(this.mute, "click", handlers.muteToggle);
+    on(this.stopAudio, "click", handlers.stopAudio);
+    on(this.enableAudio, "click", handlers.enableAudio);
+    on(this.threshold, "change", () => handlers.thresholdChange(Number(this.threshold.value)));
+    on(this.threshold, "input", () => this.showThreshold(Number(this.threshold.value)));
+    const send = () => {
+      const text = this.textInput.value.trim();
+      if (!text) return;
+      handlers.sendText(text);
+      this.textInput.value = "";
+    };
+    on(this.sendText, "click", send);
+    on(this.textInput, "keydown", (e) => {
+      if (e.key === "Enter" && !e.isComposing) {
+        e.preventDefault();
+        send();
+      }
+      e.stopPropagation();
+    });
+    this.held = false;
+    const press = () => {
+      if (this.held) return;
+      this.held = true;
+      this.ptt.classList.add("rtnb-held");
+      this.ptt.setAttribute("aria-pressed", "true");
+      handlers.pttPress();
+    };
+    const release = () => {
+      if (!this.held) return;
+      this.held = false;
+      this.ptt.classList.remove("rtnb-held");
+      this.ptt.setAttribute("aria-pressed", "false");
+      handlers.pttRelease();
+    };
+    this.releasePtt = release;
+    on(this.ptt, "pointerdown", (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      try {
+        this.ptt.setPointerCapture(e.pointerId);
+      } catch {
+      }
+      press();
+    });
+    on(this.ptt, "pointerup", release);
+    on(this.ptt, "pointercancel", release);
+    on(this.ptt, "pointerleave", release);
+    on(this.ptt, "lostpointercapture", release);
+    on(this.ptt, "contextmenu", (e) => e.preventDefault());
+    on(this.ptt, "keydown", (e) => {
+      if (e.key === " " || e.key === "Enter") {
+        e.preventDefault();
+        e.stopPropagation();
+        if (!e.repeat) press();
+      }
+    });
+    on(this.ptt, "keyup", (e) => {
+      if (e.key === " " || e.key === "Enter") {
+        e.preventDefault();
+        release();
+      }
+    });
+    on(this.ptt, "blur", release);
+  }
+  /** @param {"off"|"starting"|"on"|"error"} state */
+  setMicState(state) {
+    this.micButton.dataset.state = state;
+    this.micButton.textContent = MIC_LABELS[state] ?? MIC_LABELS.off;
+    this.micButton.disabled = state === "starting";
+    this.micButton.setAttribute("aria-pressed", String(state === "on"));
+  }
+  /** @param {string} mode */
+  setMode(mode) {
+    const m = mode === "push_to_talk" ? "push_to_talk" : "hands_free";
+    if (this.mode.value !== m) this.mode.value = m;
+    this.ptt.hidden = m !== "push_to_talk";
+    if (m !== "push_to_talk") this.releasePtt();
+  }
+  /** @param {boolean} muted */
+  setMuted(muted) {
+    this.mute.setAttribute("aria-pressed", String(!!muted));
+    this.mute.textContent = muted ? "Unmute" : "Mute";
+    this.mute.classList.toggle("rtnb-active", !!muted);
+  }
+  /** @param {boolean} needs */
+  setNeedsUnlock(needs) {
+    if (this.enableAudio.hidden === !needs) return;
+    this.enableAudio.hidden = !needs;
+  }
+  /** @param {number} value */
+  showThreshold(value) {
+    this.thresholdText.textContent = Number.isFinite(value) ? value.toFixed(2) : "\u2013";
+  }
+  /**
+   * @param {number|null} value API threshold 0..1
+   * @param {string|null} turnDetection
+   */
+  setThreshold(value, turnDetection) {
+    const vad = turnDetection === "server_vad";
+    const v = typeof value === "number" && Number.isFinite(value) ? value : null;
+    this.threshold.disabled = !vad;
+    if (v !== null && document.activeElement !== this.threshold) this.threshold.value = String(v);
+    this.showThreshold(v ?? Number(this.threshold.value));
+    this.meterIn.setThreshold(vad ? v : null);
+  }
+  /** @param {string} text */
+  setHint(text) {
+    if (this.hint.textContent !== text) this.hint.textContent = text;
+    this.hint.hidden = !text;
+  }
+};
+
+// src/table.js
+var COALESCED_TYPES = /* @__PURE__ */ new Set([
+  "input_audio_buffer.append",
+  "response.output_audio.delta",
+  "response.output_audio_transcript.delta",
+  "response.output_text.delta",
+  "response.function_call_arguments.delta",
+  "conversation.item.input_audio_transcription.delta"
+]);
+var AUDIO_RUN_TYPES = /* @__PURE__ */ new Set(["input_audio_buffer.append", "response.output_audio.delta"]);
+var SUMMARY_MAX = 120;
+var DEFAULT_ROW_CAP = 2e3;
+var MAX_ROWS_PER_FRAME = 400;
+var MIN_FLUSH_INTERVAL_MS = 200;
+var EVENT_JSON_TIMEOUT_MS = 5e3;
+function normalizeRow(r) {
+  const seq = Number(r.seq ?? 0);
+  return {
+    seq,
+    last: Number(r.last ?? seq),
+    n: Number(r.n ?? 1),
+    t: Number(r.t ?? 0),
+    dir: (
+      /** @type {Row["dir"]} */
+      r.dir ?? "local"
+    ),
+    type: String(r.type ?? "?"),
+    item: r.item ?? null,
+    resp: r.resp ?? null,
+    summary: String(r.summary ?? ""),
+    size: Number(r.size ?? 0),
+    audio_ms: Number(r.audio_ms ?? 0)
+  };
+}
+function canMerge(prev, row) {
+  return COALESCED_TYPES.has(row.type) && prev.type === row.type && prev.dir === row.dir && (prev.item ?? null) === (row.item ?? null) && row.seq > prev.last;
+}
+function summaryText(summary) {
+  const i = summary.indexOf('"');
+  if (i < 0) return { text: "", clipped: false };
+  const rest = summary.slice(i + 1);
+  if (rest.endsWith('"')) return { text: rest.slice(0, -1), clipped: false };
+  return { text: rest.endsWith("\u2026") ? rest.slice(0, -1) : rest, clipped: true };
+}
+function clip(text, limit = SUMMARY_MAX) {
+  return text.length <= limit ? text : text.slice(0, limit - 1) + "\u2026";
+}
+function mergeRows(a, b) {
+  const n = a.n + b.n;
+  const audio_ms = Math.round((a.audio_ms + b.audio_ms) * 1e3) / 1e3;
+  let summary;
+  if (AUDIO_RUN_TYPES.has(a.type)) {
+    summary = `${a.type} \xD7${n} (${Math.round(audio_ms * 10) / 10} ms)`;
+  } else {
+    const x = summaryText(a.summary);
+    const y = summaryText(b.summary);
+    summary = x.clipped ? `${a.type} \xD7${n} "${x.text}\u2026` : clip(`${a.type} \xD7${n} "${x.text}${y.text}${y.clipped ? "\u2026" : '"'}`);
+  }
+  return {
+    ...a,
+    last: b.last,
+    n,
+    resp: a.resp ?? b.resp,
+    summary,
+    size: a.size + b.size,
+    audio_ms
+  };
+}
+function compileFilter({ type = "", dir = "", search = "" } = {}) {
+  const pos = [];
+  const neg = [];
+  for (const tok of type.split(/[\s,]+/)) {
+    if (!tok) continue;
+    if (tok[0] === "-" || tok[0] === "!") {
+      if (tok.length > 1) neg.push(tok.slice(1).toLowerCase());
+    } else pos.push(tok.toLowerCase());
+  }
+  return { pos, neg, dir, q: search.trim().toLowerCase() };
+}
+function filterIsEmpty(f) {
+  return !f.pos.length && !f.neg.length && !f.dir && !f.q;
+}
+function rowMatches(row, f) {
+  if (f.dir && row.dir !== f.dir) return false;
+  const type = row.type.toLowerCase();
+  if (f.pos.length && !f.pos.some((p) => type.startsWith(p))) return false;
+  if (f.neg.some((p) => type.startsWith(p))) return false;
+  if (f.q) {
+    const hay = `${row.seq} ${row.type} ${row.item ?? ""} ${row.resp ?? ""} ${row.summary}`.toLowerCase();
+    if (!hay.includes(f.q)) return false;
+  }
+  return true;
+}
+var RowStore = class {
+  /** @param {number} cap */
+  constructor(cap = DEFAULT_ROW_CAP) {
+    this.rows = [];
+    this.cap = sanitizeCap(cap);
+    this.hidden = 0;
+    this.removedTotal = 0;
+    this.epoch = 0;
+    this.total = 0;
+    this.counts = {};
+  }
+  /**
+   * Take a ROWS batch.
+   * @param {Partial<Row>[]} rows
+   * @param {{replace?: boolean, total?: number, counts?: Record<string, number>}} [meta]
+   */
+  ingest(rows, { replace = false, total, counts } = {}) {
+    if (replace) this.reset();
+    for (const r of rows || []) this.add(r);
+    if (typeof total === "number") this.total = total;
+    if (counts && typeof counts === "object") this.counts = { ...counts };
+    this.trim();
+  }
+  /** @param {Partial<Row>} raw */
+  add(raw) {
+    const row = normalizeRow(raw);
+    const n = this.rows.length;
+    if (n && canMerge(this.rows[n - 1], row)) this.rows[n - 1] = mergeRows(this.rows[n - 1], row);
+    else this.rows.push(row);
+  }
+  reset() {
+    this.rows = [];
+    this.hidden = 0;
+    this.epoch += 1;
+  }
+  /** @param {number} cap */
+  setCap(cap) {
+    this.cap = sanitizeCap(cap);
+    this.trim();
+  }
+  trim() {
+    const over = this.rows.length - this.cap;
+    if (over > 0) {
+      this.rows.splice(0, over);
+      this.hidden += over;
+      this.removedTotal += over;
+    }
+  }
+  /** @param {Filter} f */
+  matching(f) {
+    return this.rows.filter((r) => rowMatches(r, f));
+  }
+};
+function sanitizeCap(cap) {
+  const n = Math.floor(Number(cap));
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_ROW_CAP;
+}
+var DIR_ARROWS = { client: "\u2192", server: "\u2190", local: "\u2022" };
+var DIR_TITLES = {
+  client: "sent by the client (this notebook) to the server",
+  server: "received from the server",
+  local: "local: noted by realtime-nb, not on the wire"
+};
+function shortId(id, keep = 5) {
+  if (!id) return "";
+  if (id.length <= keep + 7) return id;
+  const us = id.indexOf("_");
+  const prefix = us > 0 && us < 10 ? id.slice(0, us + 1) : "";
+  return `${prefix}\u2026${id.slice(-keep)}`;
+}
+function formatSize(bytes) {
+  if (!bytes) return "";
+  if (bytes < 1e3) return `${bytes} B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(bytes < 1e4 ? 1 : 0)} kB`;
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+function formatTime(t) {
+  return Number.isFinite(t) ? t.toFixed(3) : "";
+}
+function formatAudioMs(ms) {
+  if (!ms) return "";
+  return ms >= 1e4 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+function displaySummary(row) {
+  const s = row.summary;
+  const run = `${row.type} \xD7${row.n}`;
+  if (row.n > 1 && s.startsWith(run)) return s.slice(run.length).trimStart();
+  if (s === row.type) return "";
+  if (s.startsWith(`${row.type} `)) return s.slice(row.type.length + 1);
+  return s;
+}
+function isErrorRow(row) {
+  return row.type === "error" || row.type.endsWith(".failed") || row.type.includes("error");
+}
+var COLUMNS = [
+  ["dir", "", "direction"],
+  ["t", "t (s)", "seconds since the session started"],
+  ["type", "type", "event type (\xD7n: a run of n deltas shown as one row)"],
+  ["ids", "item", "item id, else response id (hover for both)"],
+  ["summary", "summary", ""],
+  ["size", "size", "bytes on the wire"],
+  ["audio", "audio", "audio carried by the event(s)"]
+];
+var TYPE_SUGGESTIONS = [
+  "session.",
+  "input_audio_buffer.",
+  "-input_audio_buffer.append",
+  "conversation.",
+  "response.",
+  "-response.output_audio.delta",
+  "response.done",
+  "error",
+  "local."
+];
+var TableView = class {
+  /**
+   * @param {{signal: AbortSignal, requestEvent: (seq: number) => Promise<EventReply>,
+   *   clearLog: () => void, onError: (e: unknown) => void}} opts
+   */
+  constructor({ signal, requestEvent, clearLog, onError }) {
+    this.store = new RowStore();
+    this.requestEvent = requestEvent;
+    this.onError = onError;
+    this.filter = compileFilter();
+    this.dom = [];
+    this.renderedEpoch = 0;
+    this.renderedRemoved = 0;
+    this.raf = null;
+    this.lastFlush = -Infinity;
+    this.fallback = null;
+    this.autoPaused = false;
+    this.lastScrollTop = 0;
+    this.selectedSeq = null;
+    this.jsonToken = 0;
+    this.signal = signal;
+    const opt = { signal };
+    this.filterType = /** @type {HTMLInputElement} */
+    h("input", {
+      rtnb: "filter-type",
+      type: "search",
+      class: "rtnb-input rtnb-filter-type",
+      placeholder: "type prefix, e.g. response.  -input_audio",
+      title: "Show types starting with these prefixes (space or comma separated); a leading - hides a prefix",
+      autocomplete: "off",
+      spellcheck: "false",
+      "data-lm-suppress-shortcuts": "true"
+    });
+    const listId = `rtnb-types-${Math.random().toString(36).slice(2, 9)}`;
+    this.filterType.setAttribute("list", listId);
+    const datalist = h("datalist", { id: listId }, ...TYPE_SUGGESTIONS.map((v) => h("option", { value: v })));
+    this.filterDir = /** @type {HTMLSelectElement} */
+    h(
+      "select",
+      { rtnb: "filter-dir", class: "rtnb-select", title: "direction" },
+      h("option", { value: "" }, "all"),
+      h("option", { value: "client" }, "\u2192 sent"),
+      h("option", { value: "server" }, "\u2190 received"),
+      h("option", { value: "local" }, "\u2022 local")
+    );
+    this.search = /** @type {HTMLInputElement} */
+    h("input", {
+      rtnb: "search",
+      type: "search",
+      class: "rtnb-input rtnb-search",
+      placeholder: "search",
+      title: "Search seq, type, ids and summary",
+      autocomplete: "off",
+      spellcheck: "false",
+      "data-lm-suppress-shortcuts": "true"
+    });
+    this.follow = /** @type {HTMLInputElement} */
+    h("input", { rtnb: "follow", type: "checkbox" });
+    this.follow.checked = true;
+    this.hiddenCount = h("span", { rtnb: "hidden-count" }, "0");
+    this.hiddenNote = h("span", { class: "rtnb-hidden-note", hidden: true, title: "Oldest rows were removed from this table to keep it fast (row_cap). The kernel keeps them: w.events()." }, this.hiddenCount, " older rows hidden");
+    this.countsEl = h("span", { class: "rtnb-counts" });
+    const clearBtn = h(
+      "button",
+      { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Clear this table (the kernel keeps every event: w.events())" },
+      "clear"
+    );
+    clearBtn.addEventListener(
+      "click",
+      () => {
+        try {
+          clearLog();
+        } catch (e) {
+          this.onError(e);
+        }
+      },
+      opt
+    );
+    const toolbar = h(
+      "div",
+      { class: "rtnb-table-toolbar" },
+      this.filterType,
+      datalist,
+      this.filterDir,
+      this.search,
+      h("label", { class: "rtnb-follow", title: "Keep the newest row in view (pauses when you scroll up)" }, this.follow, " follow"),
+      clearBtn
+    );
+    this.thead = h(
+      "div",
+      { class: "rtnb-tr rtnb-thead", role: "row" },
+      ...COLUMNS.map(([k, label, title]) => h("span", { class: `rtnb-th rtnb-c-${k}`, role: "columnheader", title: title || null }, label))
+    );
+    this.tbody = h("div", { class: "rtnb-tbody", role: "rowgroup" });
+    this.table = h("div", { class: "rtnb-table", role: "table", "aria-label": "Events" }, this.thead, this.tbody);
+    this.scroller = h("div", { rtnb: "table", class: "rtnb-table-scroll", tabindex: "0" }, this.table);
+    this.empty = h("div", { class: "rtnb-empty" }, "No events yet. Start the mic or send a message.");
+    this.scroller.append(this.empty);
+    this.jsonTitle = h("span", { class: "rtnb-json-title" });
+    this.jsonPre = h("pre", { class: "rtnb-json-pre" });
+    const copyBtn = h("button", { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Copy the JSON" }, "copy");
+    const closeBtn = h("button", { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Close", "aria-label": "Close the JSON panel" }, "\xD7");
+    this.json = h(
+      "div",
+      { rtnb: "json", class: "rtnb-json", hidden: true },
+      h("div", { class: "rtnb-json-head" }, this.jsonTitle, h("span", { class: "rtnb-spacer" }), copyBtn, closeBtn),
+      this.jsonPre
+    );
+    this.el = h(
+      "section",
+      { class: "rtnb-events", "aria-label": "Events" },
+      h("div", { class: "rtnb-section-head" }, h("h3", { class: "rtnb-h" }, "Events"), this.countsEl, this.hiddenNote),
+      toolbar,
+      this.scroller,
+      this.json
+    );
+    this.template = h(
+      "div",
+      { rtnb: "row", class: "rtnb-tr", role: "row" },
+      ...COLUMNS.map(([k]) => h("span", { class: `rtnb-td rtnb-c-${k}`, role: "cell" }))
+    );
+    let searchTimer = (
+      /** @type {ReturnType<typeof setTimeout>|null} */
+      null
+    );
+    const refilter = () => this.applyFilter();
+    this.filterType.addEventListener("input", refilter, opt);
+    this.filterDir.addEventListener("change", refilter, opt);
+    this.search.addEventListener(
+      "input",
+      () => {
+        if (searchTimer) clearTimeout(searchTimer);
+        searchTimer = setTimeout(refilter, 120);
+      },
+      opt
+    );
+    signal.addEventListener("abort", () => searchTimer && clearTimeout(searchTimer), { once: true });
+    this.follow.addEventListener(
+      "change",
+      () => {
+        this.autoPaused = false;
+        if (this.follow.checked) this.scrollToEnd();
+      },
+      opt
+    );
+    this.scroller.addEventListener("scroll", () => this.onScroll(), { ...opt, passive: true });
+    this.tbody.addEventListener(
+      "click",
+      (ev) => {
+        const tr = (
+          /** @type {HTMLElement|null} */
+          /** @type {HTMLElement} */
+          ev.target.closest("[data-rtnb=row]")
+        );
+        if (tr) this.select(Number(tr.dataset.seq), tr);
+      },
+      opt
+    );
+    this.scroller.addEventListener(
+      "keydown",
+      (ev) => {
+        if (ev.key !== "ArrowDown" && ev.key !== "ArrowUp") return;
+        const sel = this.tbody.querySelector(".rtnb-selected");
+        let tr = (
+          /** @type {Element|null} */
+          sel
+        );
+        do {
+          tr = tr ? ev.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling : this.tbody.firstElementChild;
+        } while (tr && /** @type {HTMLElement} */
+        tr.hidden);
+        if (tr instanceof HTMLElement) {
+          ev.preventDefault();
+          tr.scrollIntoView({ block: "nearest" });
+          this.select(Number(tr.dataset.seq), tr);
+        }
+      },
+      opt
+    );
+    closeBtn.addEventListener("click", () => this.closeJson(), opt);
+    copyBtn.addEventListener(
+      "click",
+      () => {
+        const text = this.jsonPre.textContent || "";
+        if (navigator.clipboard) navigator.clipboard.writeText(text).catch((e) => this.onError(e));
+      },
+      opt
+    );
+    signal.addEventListener("abort", () => this.cancelFrame(), { once: true });
+  }
+  /**
+   * Take a ROWS message.
+   * @param {import("./bridge.js").Rows} msg
+   */
+  ingest(msg) {
+    this.store.ingest(msg.rows, { replace: !!msg.replace, total: msg.total, counts: msg.counts });
+    this.schedule();
+  }
+  /** @param {number} cap */
+  setCap(cap) {
+    this.store.setCap(cap);
+    this.schedule();
+  }
+  get rowCount() {
+    return this.store.rows.length;
+  }
+  schedule() {
+    if (this.raf !== null || this.fallback !== null || this.signal.aborted) return;
+    const wait = Math.max(0, this.lastFlush + MIN_FLUSH_INTERVAL_MS - performance.now());
+    if (wait > 0) {
+      this.fallback = setTimeout(() => {
+        this.fallback = null;
+        this.schedule();
+      }, wait);
+      return;
+    }
+    this.raf = requestAnimationFrame(() => this.flush());
+    this.fallback = setTimeout(() => this.flush(), 500);
+  }
+  cancelFrame() {
+    if (this.raf !== null) cancelAnimationFrame(this.raf);
+    if (this.fallback !== null) clearTimeout(this.fallback);
+    this.raf = null;
+    this.fallback = null;
+  }
+  /** Mirror the store into the DOM (one frame's worth). */
+  flush() {
+    this.cancelFrame();
+    this.lastFlush = performance.now();
+    try {
+      this.render();
+    } catch (e) {
+      this.onError(e);
+    }
+  }
+  render() {
+    const store = this.store;
+    if (this.renderedEpoch !== store.epoch) {
+      this.tbody.textContent = "";
+      this.dom = [];
+      this.renderedEpoch = store.epoch;
+      this.renderedRemoved = store.removedTotal;
+      if (this.selectedSeq !== null) this.selectedSeq = null;
+    }
+    const drop = Math.min(store.removedTotal - this.renderedRemoved, this.dom.length);
+    if (drop > 0) {
+      if (drop === this.dom.length) this.tbody.textContent = "";
+      else for (let i = 0; i < drop; i++) this.dom[i].tr.remove();
+      this.dom.splice(0, drop);
+    }
+    this.renderedRemoved = store.removedTotal;
+    const offset = Math.max(0, this.dom.length - store.rows.length);
+    if (offset) {
+      for (let i = 0; i < offset; i++) this.dom[i].tr.remove();
+      this.dom.splice(0, offset);
+    }
+    const k = this.dom.length - 1;
+    if (k >= 0 && store.rows[k] !== this.dom[k].row) {
+      this.dom[k].row = store.rows[k];
+      this.fill(this.dom[k].tr, store.rows[k]);
+    }
+    const start = this.dom.length;
+    const end = Math.min(store.rows.length, start + MAX_ROWS_PER_FRAME);
+    if (end > start) {
+      const frag = document.createDocumentFragment();
+      for (let i = start; i < end; i++) {
+        const row = store.rows[i];
+        const tr = (
+          /** @type {HTMLElement} */
+          this.template.cloneNode(true)
+        );
+        this.fill(tr, row);
+        frag.append(tr);
+        this.dom.push({ row, tr });
+      }
+      this.tbody.append(frag);
+    }
+    this.empty.hidden = store.rows.length > 0;
+    this.updateCounts();
+    if (this.follow.checked) this.scrollToEnd();
+    if (end < store.rows.length) this.schedule();
+  }
+  /**
+   * @param {HTMLElement} tr
+   * @param {Row} row
+   */
+  fill(tr, row) {
+    const d = tr.dataset;
+    d.seq = String(row.seq);
+    d.last = String(row.last);
+    d.n = String(row.n);
+    d.type = row.type;
+    d.dir = row.dir;
+    const c = (
+      /** @type {HTMLCollectionOf<HTMLElement>} */
+      tr.children
+    );
+    c[0].textContent = DIR_ARROWS[row.dir] ?? "?";
+    c[0].title = DIR_TITLES[row.dir] ?? row.dir;
+    c[1].textContent = formatTime(row.t);
+    c[2].textContent = row.type;
+    if (row.n > 1) {
+      const badge = document.createElement("span");
+      badge.className = "rtnb-n";
+      badge.textContent = `\xD7${row.n}`;
+      c[2].append(" ", badge);
+    }
+    c[2].title = row.n > 1 ? `${row.type}: ${row.n} events, seq ${row.seq}\u2013${row.last}` : `${row.type} (seq ${row.seq})`;
+    c[3].textContent = shortId(row.item || row.resp);
+    c[3].title = [row.item && `item ${row.item}`, row.resp && `response ${row.resp}`].filter(Boolean).join("\n");
+    c[4].textContent = displaySummary(row);
+    c[4].title = row.summary;
+    c[5].textContent = formatSize(row.size);
+    c[6].textContent = formatAudioMs(row.audio_ms);
+    tr.classList.toggle("rtnb-row-error", isErrorRow(row));
+    tr.classList.toggle("rtnb-selected", row.seq === this.selectedSeq);
+    tr.hidden = !rowMatches(row, this.filter);
+  }
+  applyFilter() {
+    this.filter = compileFilter({ type: this.filterType.value, dir: this.filterDir.value, search: this.search.value });
+    for (const { row, tr } of this.dom) tr.hidden = !rowMatches(row, this.filter);
+    this.updateCounts();
+    if (this.follow.checked) this.scrollToEnd();
+  }
+  updateCounts() {
+    const s = this.store;
+    this.hiddenCount.textContent = String(s.hidden);
+    this.hiddenNote.hidden = s.hidden === 0;
+    const dirs = ["client", "server", "local"].filter((d) => s.counts[d]).map((d) => `${DIR_ARROWS[
+      /** @type {"client"} */
+      d
+    ]} ${s.counts[d]}`).join("  ");
+    let shown = "";
+    if (!filterIsEmpty(this.filter)) {
+      let n = 0;
+      for (const { tr } of this.dom) if (!tr.hidden) n++;
+      shown = ` \xB7 ${n} rows match`;
+    }
+    this.countsEl.textContent = s.total ? `${s.total} events${dirs ? ` (${dirs})` : ""}${shown}` : shown.slice(3);
+  }
+  scrollToEnd() {
+    const s = this.scroller;
+    s.scrollTop = s.scrollHeight;
+    this.lastScrollTop = s.scrollTop;
+  }
+  onScroll() {
+    const s = this.scroller;
+    const atEnd = s.scrollTop + s.clientHeight >= s.scrollHeight - 4;
+    if (atEnd) {
+      if (this.autoPaused) {
+        this.autoPaused = false;
+        this.follow.checked = true;
+      }
+    } else if (s.scrollTop < this.lastScrollTop - 1 && this.follow.checked) {
+      this.follow.checked = false;
+      this.autoPaused = true;
+    }
+    this.lastScrollTop = s.scrollTop;
+  }
+  /**
+   * Select a row and show its JSON (asked from the kernel; never hangs).
+   * @param {number} seq
+   * @param {HTMLElement} [tr]
+   */
+  select(seq, tr) {
+    for (const old of this.tbody.querySelectorAll(".rtnb-selected")) old.classList.remove("rtnb-selected");
+    this.selectedSeq = seq;
+    if (tr) tr.classList.add("rtnb-selected");
+    const entry = this.dom.find((d) => d.row.seq === seq);
+    const row = entry ? entry.row : null;
+    const head = row ? `#${row.seq} ${row.type}${row.n > 1 ? ` (first of ${row.n} events, seq ${row.seq}\u2013${row.last})` : ""}` : `#${seq}`;
+    this.jsonTitle.textContent = head;
+    this.jsonPre.textContent = "loading\u2026";
+    this.json.hidden = false;
+    this.json.classList.remove("rtnb-json-error");
+    const token = ++this.jsonToken;
+    this.requestEvent(seq).then(
+      (reply) => {
+        if (token !== this.jsonToken) return;
+        if (reply.error) {
+          this.jsonPre.textContent = reply.error;
+          this.json.classList.add("rtnb-json-error");
+        } else {
+          this.jsonPre.textContent = JSON.stringify(reply.payload, null, 2);
+        }
+      },
+      (e) => {
+        if (token !== this.jsonToken) return;
+        this.jsonPre.textContent = String(e && e.message ? e.message : e);
+        this.json.classList.add("rtnb-json-error");
+      }
+    );
+  }
+  closeJson() {
+    this.jsonToken++;
+    this.json.hidden = true;
+    this.selectedSeq = null;
+    for (const old of this.tbody.querySelectorAll(".rtnb-selected")) old.classList.remove("rtnb-selected");
+  }
+};
+
+// src/transcript.js
+function splitHeard(text, heard, interrupted) {
+  text = text || "";
+  if (!interrupted || heard == null) return { heard: text, unheard: "" };
+  if (text.startsWith(heard)) return { heard, unheard: text.slice(heard.length) };
+  return { heard, unheard: text ? ` [generated: ${text}]` : "" };
+}
+function roleLabel(role) {
+  if (role === "user") return "you";
+  if (role === "assistant") return "assistant";
+  return role || "?";
+}
+var TranscriptView = class {
+  constructor() {
+    this.turns = /* @__PURE__ */ new Map();
+    this.list = h("div", { class: "rtnb-turns", "aria-live": "polite" });
+    this.empty = h("div", { class: "rtnb-empty" }, "Talk (start the mic) or type a message below.");
+    this.el = h(
+      "section",
+      { rtnb: "transcript", class: "rtnb-transcript", "aria-label": "Transcript" },
+      this.list,
+      this.empty
+    );
+  }
+  /** @param {Turn[]|null|undefined} turns */
+  update(turns) {
+    const list = Array.isArray(turns) ? turns : [];
+    const box = this.el;
+    const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+    const seen = /* @__PURE__ */ new Set();
+    let cursor = this.list.firstElementChild;
+    list.forEach((turn, i) => {
+      const id = turn.item_id || `#${i}`;
+      seen.add(id);
+      const key = JSON.stringify([turn.role, turn.text, turn.heard, !!turn.interrupted, turn.status]);
+      let entry = this.turns.get(id);
+      if (!entry) {
+        entry = { el: h("div", { rtnb: "turn", class: "rtnb-turn" }), key: "" };
+        this.turns.set(id, entry);
+      }
+      if (entry.key !== key) {
+        this.fill(entry.el, id, turn);
+        entry.key = key;
+      }
+      if (entry.el !== cursor) this.list.insertBefore(entry.el, cursor);
+      else cursor = cursor.nextElementSibling;
+    });
+    for (const [id, entry] of this.turns) {
+      if (!seen.has(id)) {
+        entry.el.remove();
+        this.turns.delete(id);
+      }
+    }
+    this.empty.hidden = list.length > 0;
+    if (atEnd) box.scrollTop = box.scrollHeight;
+  }
+  /**
+   * @param {HTMLElement} el
+   * @param {string} id
+   * @param {Turn} turn
+   */
+  fill(el, id, turn) {
+    const role = turn.role || "";
+    const interrupted = !!turn.interrupted;
+    el.dataset.role = role;
+    el.dataset.item = id;
+    el.dataset.interrupted = String(interrupted);
+    el.dataset.status = turn.status || "";
+    el.className = `rtnb-turn rtnb-turn-${role || "other"}${turn.status === "in_progress" ? " rtnb-pending" : ""}`;
+    const parts = splitHeard(turn.text, turn.heard, interrupted);
+    const body = h("div", { class: "rtnb-turn-text" });
+    if (parts.heard) body.append(h("span", { class: "rtnb-heard" }, parts.heard));
+    if (parts.unheard) {
+      body.append(
+        h(
+          "del",
+          { class: "rtnb-unheard", title: "Generated by the model but never played: the speaker was interrupted here" },
+          parts.unheard
+        )
+      );
+    }
+    if (!parts.heard && !parts.unheard) {
+      body.append(h("span", { class: "rtnb-placeholder" }, turn.status === "in_progress" ? "\u2026" : role === "user" ? "(audio, no transcript)" : "(no text)"));
+    }
+    const meta = h("div", { class: "rtnb-turn-meta" }, h("span", { class: "rtnb-role" }, roleLabel(role)));
+    if (interrupted) {
+      meta.append(
+        h("span", { class: "rtnb-tag rtnb-tag-interrupted", title: "Struck-through text was generated but not heard" }, "interrupted")
+      );
+    }
+    if (turn.status && turn.status !== "completed" && turn.status !== "in_progress") {
+      meta.append(h("span", { class: "rtnb-tag" }, turn.status));
+    }
+    el.replaceChildren(meta, body);
+  }
+};
+
+// src/index.js
+var AUDIO_START_TIMEOUT_MS = 4e3;
+var PTT_TAIL_MS = 150;
+var PING_INTERVAL_MS = 2e3;
+var STALL_AFTER_MS = 3e3;
+var METER_INTERVAL_MS = 60;
+var PRE_READY_QUEUE = 200;
+var PCM_RATE = 24e3;
+var OFFLINE_TOOLTIP = "No API key was found, so the kernel talks to realtime-nb's local stand-in server: scripted replies and a simple level-based VAD, no real model. To use OpenAI, pass RealtimeWidget(api_key=...) or set the OPENAI_API_KEY environment variable, then create the widget again.";
+var claimedAudio = /* @__PURE__ */ new WeakSet();
+function registry() {
+  const g = (
+    /** @type {any} */
+    globalThis
+  );
+  if (!g.__rtnb || !Array.isArray(g.__rtnb.views)) g.__rtnb = { views: [] };
+  return g.__rtnb;
+}
+function randomId() {
+  const c = (
+    /** @type {any} */
+    globalThis.crypto
+  );
+  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+  return `v${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+}
+function nowEpochMs() {
+  return performance.timeOrigin + performance.now();
+}
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1e3} s`)), ms);
+  });
+  return (
+    /** @type {Promise<T>} */
+    Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  );
+}
+function errorText(e) {
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+function fmtMs(ms) {
+  const x = Number(ms);
+  if (!Number.isFinite(x)) return "\u2013";
+  return x >= 1e3 ? `${(x / 1e3).toFixed(1)} s` : `${Math.round(x)} ms`;
+}
+function num(v) {
+  const x = Number(v);
+  return Number.isFinite(x) ? x : 0;
+}
+var View = class {
+  /**
+   * @param {Model} model
+   * @param {HTMLElement} el
+   */
+  constructor(model, el) {
+    this.model = model;
+    this.host = el;
+    this.viewId = randomId();
+    this.destroyed = false;
+    this.ac = new AbortController();
+    this.modelListeners = [];
+    this.intervals = [];
+    this.audio = null;
+    this.player = null;
+    this.audioPromise = null;
+    this.mic = null;
+    this.micState = "off";
+    this.micSettings = {};
+    this.frameSeq = 0;
+    this.framesSent = 0;
+    this.held = false;
+    this.releaseAt = null;
+    this.releaseTimer = null;
+    this.played = {};
+    this.received = {};
+    this.firstPlayed = {};
+    this.bufferKind = "unknown";
+    this.readySent = false;
+    this.preReady = [];
+    this.nextRequest = 1 + Math.floor(Math.random() * 1e9);
+    this.pending = /* @__PURE__ */ new Map();
+    this.ping = null;
+    this.gotPong = false;
+    this.rtt = null;
+    this.localError = "";
+    this.dismissedKernelError = "";
+    this.micPermission = "unknown";
+    this.micErrorText = "";
+    this.guard = /** @type {<T extends unknown[]>(fn: (...a: T) => unknown) => (...a: T) => void} */
+    ((fn) => (...args) => {
+      try {
+        const r = (
+          /** @type {any} */
+          fn(...args)
+        );
+        if (r && typeof r.then === "function") r.catch((e) => this.showError(e));
+      } catch (e) {
+        this.showError(e);
+      }
+    });
+    const signal = this.ac.signal;
+    const g = this.guard;
+    this.status = h("span", { rtnb: "status", class: "rtnb-status", "data-state": "idle" }, "idle");
+    this.badge = h("span", { rtnb: "badge-offline", class: "rtnb-badge", title: OFFLINE_TOOLTIP, tabindex: "0" }, "offline stand-in");
+    this.endpoint = h("span", { class: "rtnb-endpoint" });
+    this.errorText = h("span", { rtnb: "error", class: "rtnb-error-text" });
+    const dismiss = h("button", { class: "rtnb-btn rtnb-btn-small rtnb-dismiss", type: "button", "aria-label": "Dismiss", title: "Dismiss" }, "\xD7");
+    this.banner = h("div", { class: "rtnb-banner", role: "alert", hidden: true }, this.errorText, dismiss);
+    this.warn = h("div", { class: "rtnb-warn", role: "status", hidden: true });
+    this.controls = new Controls({
+      signal,
+      guard: g,
+      handlers: {
+        micToggle: () => this.toggleMic(),
+        modeChange: (mode) => this.changeMode(mode),
+        pttPress: () => this.pttPress(),
+        pttRelease: () => this.pttRelease(),
+        muteToggle: () => this.setMuted(!this.model.get("muted")),
+        stopAudio: () => this.stopAudio(),
+        sendText: (text) => this.command("send_text", { text }),
+        enableAudio: () => this.unlockAudio(),
+        thresholdChange: (value) => this.changeThreshold(value)
+      }
+    });
+    this.transcript = new TranscriptView();
+    this.table = new TableView({
+      signal,
+      requestEvent: (seq) => this.requestEvent(seq),
+      clearLog: () => this.command("clear_log", {}),
+      onError: (e) => this.showError(e)
+    });
+    this.statsEl = h("div", { rtnb: "stats", class: "rtnb-stats" });
+    this.envBody = h("dl", { class: "rtnb-env-list" });
+    this.env = h("details", { class: "rtnb-env" }, h("summary", {}, "environment check"), this.envBody);
+    this.root = h(
+      "div",
+      { rtnb: "root", class: "rtnb-root" },
+      h(
+        "header",
+        { class: "rtnb-header" },
+        h("span", { class: "rtnb-title" }, "Realtime"),
+        this.status,
+        this.badge,
+        this.endpoint
+      ),
+      this.banner,
+      this.warn,
+      h(
+        "div",
+        { class: "rtnb-main" },
+        h("div", { class: "rtnb-left" }, this.controls.el, this.transcript.el),
+        h("div", { class: "rtnb-right" }, this.table.el)
+      ),
+      h("footer", { class: "rtnb-footer" }, this.statsEl, this.env)
+    );
+    this.host.replaceChildren(this.root);
+    dismiss.addEventListener(
+      "click",
+      g(() => {
+        this.localError = "";
+        this.dismissedKernelError = this.model.get("error") || "";
+        this.renderError();
+      }),
+      { signal }
+    );
+    this.root.addEventListener(
+      "pointerdown",
+      g(() => {
+        if (this.player && this.player.needsUnlock) return this.unlockAudio();
+      }),
+      { signal, capture: true }
+    );
+    this.env.addEventListener("toggle", g(() => this.renderEnv()), { signal });
+    this.bindTraits();
+    this.registryEntry = { view_id: this.viewId, stats: () => this.stats() };
+    registry().views.push(this.registryEntry);
+  }
+  /**
+   * Observe a model event; removed in destroy().
+   * @param {string} name
+   * @param {(...a: any[]) => unknown} fn
+   */
+  listen(name, fn) {
+    const wrapped = this.guard(fn);
+    this.model.on(name, wrapped);
+    this.modelListeners.push([name, wrapped]);
+  }
+  bindTraits() {
+    const m = this.model;
+    const traits = (
+      /** @type {[string, () => void][]} */
+      [
+        ["status", () => this.renderStatus()],
+        ["offline", () => this.renderStatus()],
+        ["endpoint", () => this.renderStatus()],
+        ["error", () => this.renderError()],
+        ["mode", () => this.applyMode()],
+        ["turn_detection", () => this.applyThreshold()],
+        ["vad_threshold", () => this.applyThreshold()],
+        ["muted", () => this.applyMuted()],
+        ["row_cap", () => this.table.setCap(m.get("row_cap"))],
+        ["_transcript", () => this.transcript.update(m.get("_transcript"))],
+        ["stats", () => this.renderStats()]
+      ]
+    );
+    for (const [name, fn] of traits) {
+      this.listen(`change:${name}`, fn);
+      this.guard(fn)();
+    }
+  }
+  // --- start: audio, then `ready`, then kernel messages --------------------------------------
+  async start() {
+    try {
+      await this.ensureAudio();
+    } catch (e) {
+      console.error("realtime-nb: audio could not start", e);
+      this.setLocalError(`Audio could not start (${errorText(e)}); you can still type messages. Reload the page to retry.`);
+    }
+    if (this.destroyed) return;
+    const nav = (
+      /** @type {any} */
+      globalThis.navigator || {}
+    );
+    this.model.send({
+      type: READY,
+      version: PROTOCOL_VERSION,
+      view_id: this.viewId,
+      sample_rate: this.player && this.audio ? this.audio.ctx.sampleRate : 0,
+      secure_context: !!globalThis.isSecureContext,
+      has_media_devices: !!(nav.mediaDevices && nav.mediaDevices.getUserMedia),
+      user_agent: String(nav.userAgent || ""),
+      buffer_kind: this.bufferKind
+    });
+    this.readySent = true;
+    this.listen("msg:custom", (msg, buffers) => this.onMessage(msg, buffers));
+    for (const [msg, buffers] of this.preReady.splice(0)) this.model.send(msg, void 0, buffers);
+    this.intervals.push(setInterval(this.guard(() => this.tick()), METER_INTERVAL_MS));
+    this.intervals.push(setInterval(this.guard(() => this.pingTick()), PING_INTERVAL_MS));
+    this.pingTick();
+  }
+  /** The page's AudioContext and this view's Player (created once; retried after a failure). */
+  ensureAudio() {
+    if (!this.audioPromise) {
+      this.audioPromise = this.initAudio().catch((e) => {
+        this.audioPromise = null;
+        throw e;
+      });
+    }
+    return this.audioPromise;
+  }
+  async initAudio() {
+    const audio = await withTimeout(getAudio(), AUDIO_START_TIMEOUT_MS, "Starting the AudioContext");
+    await withTimeout(audio.ready, AUDIO_START_TIMEOUT_MS, "Loading the audio worklets");
+    if (this.destroyed) return audio;
+    this.audio = audio;
+    if (!this.player) {
+      const player = new Player(audio.ctx);
+      player.onPlayed(this.guard((r) => this.onPlayed(r)));
+      this.player = player;
+      audio.ctx.addEventListener("statechange", this.guard(() => this.tick()), { signal: this.ac.signal });
+    }
+    return audio;
+  }
+  /**
+   * Send to the kernel (queued until `ready` has gone out).
+   * @param {object} msg
+   * @param {(ArrayBuffer|ArrayBufferView)[]} [buffers]
+   */
+  send(msg, buffers) {
+    if (this.destroyed) return;
+    if (!this.readySent) {
+      if (this.preReady.length < PRE_READY_QUEUE) this.preReady.push([msg, buffers]);
+      return;
+    }
+    this.model.send(msg, void 0, buffers);
+  }
+  /**
+   * @param {string} name one of bridge.js COMMANDS
+   * @param {object} args
+   */
+  command(name, args) {
+    this.send({ type: COMMAND, name, args });
+  }
+  // --- kernel → browser -------------------------------------------------------------------
+  /**
+   * @param {any} msg
+   * @param {(DataView|Uint8Array|ArrayBuffer)[]} [buffers]
+   */
+  onMessage(msg, buffers) {
+    if (!msg || typeof msg !== "object") return;
+    switch (msg.type) {
+      case ROWS:
+        this.table.ingest(msg);
+        return;
+      case AUDIO:
+        this.onAudio(msg, buffers);
+        return;
+      case FLUSH:
+        if (this.player) this.player.flush();
+        return;
+      case EVENT_JSON: {
+        const p = this.pending.get(msg.request_id);
+        if (!p) return;
+        this.pending.delete(msg.request_id);
+        clearTimeout(p.timer);
+        p.resolve({ payload: msg.payload ?? null, error: msg.error ?? null });
+        return;
+      }
+      case PONG:
+        if (this.ping && msg.request_id === this.ping.id) {
+          this.rtt = nowEpochMs() - this.ping.t;
+          this.ping = null;
+          this.gotPong = true;
+          this.renderWarn();
+        }
+        return;
+      default:
+        return;
+    }
+  }
+  /**
+   * @param {import("./bridge.js").Audio} msg
+   * @param {(DataView|Uint8Array|ArrayBuffer)[]} [buffers]
+   */
+  onAudio(msg, buffers) {
+    const buf = buffers && buffers[0];
+    if (!buf) throw new Error(`audio message for ${msg.item_id} arrived without its buffer`);
+    this.bufferKind = bufferKind(buf);
+    if (!this.player || claimedAudio.has(msg)) return;
+    claimedAudio.add(msg);
+    const pcm = asInt16(buf);
+    this.received[msg.item_id] = (this.received[msg.item_id] || 0) + pcm.length;
+    this.player.push(msg.item_id, pcm);
+  }
+  /** @param {{item_id: string, samples: number, received: number, reason: string, t_first: number|null}} r */
+  onPlayed(r) {
+    this.played[r.item_id] = r.samples;
+    if (r.t_first !== null && r.t_first !== void 0) this.firstPlayed[r.item_id] = r.t_first;
+    this.send({
+      type: PLAYED,
+      item_id: r.item_id,
+      samples: r.samples,
+      received: r.received,
+      reason: r.reason,
+      t_first: r.t_first ?? null
+    });
+  }
+  /**
+   * Ask for one event's JSON; always settles (an error after EVENT_JSON_TIMEOUT_MS).
+   * @param {number} seq
+   * @returns {Promise<{payload: object|null, error: string|null}>}
+   */
+  requestEvent(seq) {
+    const id = this.nextRequest++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({
+          payload: null,
+          error: `No reply from the kernel within ${EVENT_JSON_TIMEOUT_MS / 1e3} s for event #${seq}. A running cell may be blocking the kernel: click the row again when it is idle.`
+        });
+      }, EVENT_JSON_TIMEOUT_MS);
+      this.pending.set(id, { resolve, timer });
+      this.send({ type: GET_EVENT, request_id: id, seq });
+    });
+  }
+  // --- microphone -------------------------------------------------------------------------
+  toggleMic() {
+    if (this.micState === "on" || this.micState === "starting") {
+      this.stopMic();
+      return;
+    }
+    return this.startMic();
+  }
+  async startMic() {
+    if (this.micState === "on" || this.micState === "starting") return;
+    const unsupported = checkMicSupport();
+    if (unsupported) {
+      this.micFailed(unsupported);
+      return;
+    }
+    if (this.audio) this.audio.ctx.resume().catch(() => {
+    });
+    this.setMicState("starting");
+    let mic = null;
+    try {
+      let audio;
+      try {
+        audio = await this.ensureAudio();
+      } catch (e) {
+        console.error("realtime-nb: audio engine", e);
+        throw new MicError("audio_context", void 0, { cause: e });
+      }
+      if (audio.ctx.state !== "running") await audio.ctx.resume().catch(() => {
+      });
+      const c = this.model.get("mic_constraints");
+      const opts = c && typeof c === "object" && Object.keys(c).length ? { constraints: c } : {};
+      mic = new Mic(audio.ctx, opts);
+      mic.muted = !!this.model.get("muted");
+      this.frameSeq = 0;
+      const thisMic = mic;
+      mic.onFrame(this.guard((pcm, info) => this.onMicFrame(thisMic, pcm, info)));
+      this.mic = mic;
+      await mic.start();
+      if (this.destroyed || this.mic !== mic) {
+        mic.stop();
+        return;
+      }
+      this.micSettings = /** @type {Record<string, unknown>} */
+      { ...mic.settings() || {} };
+      this.setMicState("on");
+      this.renderEnv();
+    } catch (e) {
+      if (mic) {
+        try {
+          mic.stop();
+        } catch {
+        }
+      }
+      if (this.mic === mic) this.mic = null;
+      if (!this.destroyed) this.micFailed(e);
+    }
+  }
+  stopMic() {
+    const mic = this.mic;
+    this.mic = null;
+    if (mic) mic.stop();
+    if (this.releaseAt !== null) this.finishRelease();
+    this.setMicState("off");
+  }
+  /** @param {unknown} e */
+  micFailed(e) {
+    const err = (
+      /** @type {any} */
+      e
+    );
+    const code = e instanceof MicError || err && typeof err.code === "string" ? err.code : "unknown";
+    const message = errorText(e);
+    console.error("realtime-nb: microphone", e);
+    this.micErrorText = message;
+    this.setLocalError(message);
+    this.setMicState("error", code, message);
+    if (this.held) this.finishRelease();
+  }
+  /**
+   * @param {MicStateName} state
+   * @param {string|null} [error]
+   * @param {string|null} [message]
+   */
+  setMicState(state, error = null, message = null) {
+    this.micState = state;
+    this.controls.setMicState(state);
+    if (state === "on" && this.micErrorText && this.localError === this.micErrorText) this.setLocalError("");
+    this.send({
+      type: MIC_STATE,
+      state,
+      error,
+      message,
+      settings: state === "on" ? this.micSettings : {},
+      context_rate: this.audio ? this.audio.ctx.sampleRate : 0
+    });
+    this.renderHint();
+  }
+  /**
+   * @param {Mic} mic
+   * @param {Int16Array} pcm
+   * @param {{seq: number, t_capture: number, level: number}} info
+   */
+  onMicFrame(mic, pcm, info) {
+    if (mic !== this.mic || this.destroyed) return;
+    const frameMs = pcm.length / PCM_RATE * 1e3;
+    let sending = this.mode() !== "push_to_talk" || this.held;
+    if (!sending && this.releaseAt !== null && info.t_capture - frameMs < this.releaseAt) sending = true;
+    if (sending && !mic.muted) {
+      const buf = (
+        /** @type {ArrayBuffer} */
+        pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm.buffer : pcm.slice().buffer
+      );
+      this.model.send({ type: MIC_FRAME, seq: this.frameSeq++, t_capture: info.t_capture, level: info.level }, void 0, [
+        buf
+      ]);
+      this.framesSent++;
+    }
+    if (this.releaseAt !== null && info.t_capture >= this.releaseAt) this.finishRelease();
+  }
+  // --- push-to-talk, mode, mute, threshold, audio -------------------------------------------
+  mode() {
+    return this.model.get("mode") === "push_to_talk" ? "push_to_talk" : "hands_free";
+  }
+  /** @param {string} mode */
+  changeMode(mode) {
+    this.model.set("mode", mode);
+    this.model.save_changes();
+    this.command("set_mode", { mode });
+    this.applyMode();
+  }
+  applyMode() {
+    this.controls.setMode(this.mode());
+    this.renderHint();
+  }
+  pttPress() {
+    if (this.releaseAt !== null) this.finishRelease();
+    this.held = true;
+    this.send({ type: PTT, action: "press" });
+    if (this.micState !== "on" && this.micState !== "starting") return this.startMic();
+  }
+  pttRelease() {
+    if (!this.held) return;
+    this.held = false;
+    if (this.micState !== "on") {
+      this.finishRelease();
+      return;
+    }
+    this.releaseAt = nowEpochMs();
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(this.guard(() => this.finishRelease()), PTT_TAIL_MS);
+  }
+  finishRelease() {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = null;
+    this.releaseAt = null;
+    this.held = false;
+    this.send({ type: PTT, action: "release" });
+  }
+  /** @param {boolean} muted */
+  setMuted(muted) {
+    this.model.set("muted", !!muted);
+    this.model.save_changes();
+    this.applyMuted();
+  }
+  applyMuted() {
+    const muted = !!this.model.get("muted");
+    if (this.mic) this.mic.muted = muted;
+    this.controls.setMuted(muted);
+  }
+  /** @param {number} value */
+  changeThreshold(value) {
+    const v = Math.min(1, Math.max(0, value));
+    this.model.set("vad_threshold", v);
+    this.model.save_changes();
+    this.command("set_threshold", { threshold: v });
+    this.applyThreshold();
+  }
+  applyThreshold() {
+    const v = this.model.get("vad_threshold");
+    this.controls.setThreshold(typeof v === "number" ? v : null, this.model.get("turn_detection") ?? null);
+    this.renderHint();
+  }
+  stopAudio() {
+    if (this.player) this.player.flush();
+    this.command("stop_audio", {});
+  }
+  async unlockAudio() {
+    if (!this.player) await this.ensureAudio();
+    if (this.player) await this.player.unlock();
+    this.tick();
+  }
+  // --- periodic ---------------------------------------------------------------------------
+  tick() {
+    if (this.destroyed) return;
+    const c = this.controls;
+    c.meterIn.set(this.mic && this.micState === "on" ? num(this.mic.level()) : 0);
+    c.meterOut.set(this.player ? num(this.player.level()) : 0);
+    c.setNeedsUnlock(!!this.player && this.player.needsUnlock);
+  }
+  pingTick() {
+    if (this.destroyed || !this.readySent) return;
+    const now = nowEpochMs();
+    if (!this.ping) {
+      this.ping = { id: this.nextRequest++, t: now };
+      this.send({ type: PING, request_id: this.ping.id, t: now });
+    }
+    this.renderWarn();
+    if (
+      /** @type {HTMLDetailsElement} */
+      this.env.open
+    ) this.renderEnv();
+  }
+  // --- rendering traits ---------------------------------------------------------------------
+  renderStatus() {
+    const m = this.model;
+    const status = String(m.get("status") || "idle");
+    this.status.textContent = status;
+    this.status.dataset.state = status;
+    const offline = !!m.get("offline");
+    if (offline && !this.badge.isConnected) this.status.after(this.badge);
+    if (!offline && this.badge.isConnected) this.badge.remove();
+    const endpoint = String(m.get("endpoint") || "");
+    this.endpoint.textContent = endpoint;
+    this.endpoint.title = endpoint;
+  }
+  /** @param {string} text */
+  setLocalError(text) {
+    this.localError = text;
+    this.renderError();
+  }
+  /** @param {unknown} e */
+  showError(e) {
+    console.error("realtime-nb:", e);
+    if (this.destroyed) return;
+    this.setLocalError(`Widget error: ${errorText(e)}`);
+  }
+  renderError() {
+    const kernel = String(this.model.get("error") || "");
+    if (kernel !== this.dismissedKernelError) this.dismissedKernelError = "";
+    const parts = [kernel && kernel !== this.dismissedKernelError ? kernel : "", this.localError].filter(Boolean);
+    const text = [...new Set(parts)].join("\n");
+    this.errorText.textContent = text;
+    this.banner.hidden = !text;
+  }
+  renderWarn() {
+    const lines = [];
+    if (this.gotPong && this.ping) {
+      const age = nowEpochMs() - this.ping.t;
+      if (age > STALL_AFTER_MS) {
+        lines.push(
+          `The kernel has not answered for ${Math.floor(age / 1e3)} s: a running cell is probably blocking it. Events and audio catch up when it is free; mic audio that waits too long is dropped (and counted).`
+        );
+      }
+    }
+    const s = this.model.get("stats") || {};
+    const dropped = num(s.mic_dropped);
+    if (dropped > 0) lines.push(`Kernel busy: ${dropped} mic frames dropped (they arrived too late to be useful).`);
+    const text = lines.join("\n");
+    if (this.warn.textContent !== text) this.warn.textContent = text;
+    this.warn.hidden = !text;
+  }
+  renderStats() {
+    const s = this.model.get("stats") || {};
+    const parts = [];
+    parts.push(`mic ${num(s.mic_frames)} frames \xB7 ${fmtMs(num(s.mic_ms))}`);
+    const dropped = num(s.mic_dropped);
+    if (dropped > 0) parts.push(h("span", { class: "rtnb-stat-bad" }, `kernel busy: ${dropped} mic frames dropped`));
+    parts.push(`audio out ${num(s.audio_chunks_sent)} chunks \xB7 ${fmtMs(num(s.audio_ms_sent))}`);
+    if (s.played && typeof s.played === "object") {
+      const samples = Object.values(s.played).reduce((a, b) => a + num(b), 0);
+      parts.push(`played ${fmtMs(samples / (PCM_RATE / 1e3))}`);
+    } else if (s.played !== void 0) {
+      parts.push(`played ${fmtMs(num(s.played))}`);
+    }
+    if (num(s.interrupts)) parts.push(`${num(s.interrupts)} interrupts`);
+    parts.push(`rows ${num(s.rows_sent)} sent \xB7 ${this.table.rowCount} shown`);
+    if (num(s.views) > 1) parts.push(`${num(s.views)} views`);
+    const threads = s.comm_threads;
+    const names = Array.isArray(threads) ? threads : threads && typeof threads === "object" ? Object.keys(threads) : threads ? [String(threads)] : [];
+    if (names.length) parts.push(`comm threads: ${names.join(", ")}`);
+    const nodes = [];
+    for (const p of parts) {
+      if (nodes.length) nodes.push(h("span", { class: "rtnb-sep" }, " \xB7 "));
+      nodes.push(typeof p === "string" ? h("span", {}, p) : p);
+    }
+    this.statsEl.replaceChildren(...nodes);
+    this.renderWarn();
+  }
+  renderHint() {
+    const mode = this.mode();
+    const td = this.model.get("turn_detection");
+    let hint = "";
+    if (mode === "push_to_talk") {
+      hint = this.micState === "on" ? "Hold the button (or Space on it) while you speak." : "Hold the button while you speak; the mic starts on the first press.";
+    } else if (td === null || td === "none") {
+      hint = "Turn detection is off: use push-to-talk, or type a message.";
+    } else if (this.micState === "on" && td === "server_vad") {
+      hint = "Speak: the bar turns green above the VAD line. Use headphones so the model does not hear itself.";
+    }
+    this.controls.setHint(hint);
+  }
+  renderEnv() {
+    const nav = (
+      /** @type {any} */
+      globalThis.navigator || {}
+    );
+    if (nav.permissions && typeof nav.permissions.query === "function") {
+      nav.permissions.query({ name: "microphone" }).then(
+        (st2) => {
+          if (st2.state !== this.micPermission && !this.destroyed) {
+            this.micPermission = st2.state;
+            this.renderEnv();
+          }
+        },
+        () => {
+        }
+        // Firefox before 131 cannot query "microphone": leave it unknown
+      );
+    }
+    const support = checkMicSupport();
+    const ctx = this.audio ? this.audio.ctx : null;
+    const st = this.micSettings || {};
+    const ps = this.player ? this.player.stats() : null;
+    const rows = [
+      ["secure context", globalThis.isSecureContext ? "yes" : "no: open Jupyter over https or http://localhost (an SSH tunnel works)", !globalThis.isSecureContext],
+      ["microphone API", support ? support.message : "available", !!support],
+      ["microphone permission", this.micPermission, this.micPermission === "denied"],
+      ["AudioContext", ctx ? `${ctx.sampleRate} Hz, ${ctx.state}` : "not started", !ctx],
+      [
+        "mic track",
+        Object.keys(st).length ? ["sampleRate", "channelCount", "echoCancellation", "noiseSuppression", "autoGainControl"].filter((k) => k in st).map((k) => `${k}=${st[k]}`).join(" ") : "not started"
+      ],
+      ["kernel buffers arrive as", this.bufferKind],
+      ["comm round trip", this.rtt === null ? "\u2013" : `${Math.round(this.rtt)} ms`],
+      ["player", ps ? `buffered ${Math.round(num(ps.buffered_ms))} ms, ${num(ps.underruns)} underruns` : "not started"],
+      ["view", this.viewId],
+      ["browser", String(nav.userAgent || "")]
+    ];
+    this.envBody.replaceChildren(
+      ...rows.flatMap(([k, v, bad]) => [h("dt", {}, k), h("dd", { class: bad ? "rtnb-stat-bad" : null }, v)])
+    );
+  }
+  // --- tests and teardown -------------------------------------------------------------------
+  stats() {
+    let underruns = 0;
+    if (this.player) {
+      try {
+        underruns = num(this.player.stats().underruns);
+      } catch {
+        underruns = 0;
+      }
+    }
+    return {
+      mic_frames_sent: this.framesSent,
+      mic_state: this.micState,
+      context_rate: this.audio ? this.audio.ctx.sampleRate : 0,
+      played: { ...this.played },
+      received: { ...this.received },
+      first_played_epoch_ms: { ...this.firstPlayed },
+      underruns,
+      rows_in_table: this.table.rowCount,
+      buffer_kind: this.bufferKind
+    };
+  }
+  destroy() {
+    if (this.destroyed) return;
+    const mic = this.mic;
+    if (mic) {
+      this.mic = null;
+      try {
+        mic.stop();
+        this.setMicState("off");
+      } catch (e) {
+        console.error("realtime-nb: stopping the mic", e);
+      }
+    }
+    if (this.releaseAt !== null || this.held) this.finishRelease();
+    this.destroyed = true;
+    this.ac.abort();
+    for (const [name, fn] of this.modelListeners) this.model.off(name, fn);
+    this.modelListeners = [];
+    for (const t of this.intervals) clearInterval(t);
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.resolve({ payload: null, error: "The view was closed." });
+    }
+    this.pending.clear();
+    if (this.player) {
+      try {
+        this.player.close();
+      } catch (e) {
+        console.error("realtime-nb: closing the player", e);
+      }
+      this.player = null;
+    }
+    const views = registry().views;
+    const i = views.indexOf(this.registryEntry);
+    if (i >= 0) views.splice(i, 1);
+  }
+};
+var src_default = {
+  /** Once per model: nothing is shared between views but the page's AudioContext. */
+  initialize() {
+    return () => {
+    };
+  },
+  /**
+   * @param {{model: Model, el: HTMLElement, signal?: AbortSignal}} ctx
+   */
+  render({ model, el, signal }) {
+    const view = new View(model, el);
+    const cleanup = () => view.destroy();
+    if (signal) {
+      if (signal.aborted) {
+        cleanup();
+        return cleanup;
+      }
+      signal.addEventListener("abort", cleanup, { once: true });
+    }
+    view.start().catch((e) => view.showError(e));
+    return cleanup;
+  }
+};
+export {
+  src_default as default
+};
