@@ -383,6 +383,14 @@ class RealtimeWidget(anywidget.AnyWidget):
         comm = change["new"]
         if comm is not None and hasattr(comm, "on_close"):
             comm.on_close(lambda _msg: self.close())
+        if comm is not None and hasattr(comm, "_reply_subshell_for"):
+            # ipykernel 7 routes a browser message to the thread that last *sent* on this comm
+            # (so a reply reaches the loop that asked). Our sends come from the session loop,
+            # which ipykernel attributes to the main shell: every mic frame would then wait for
+            # a busy cell. The widget never awaits replies, so keep the frontend's own routing
+            # (a comm subshell when JupyterLab asks for one). Measured by the browser test: 205
+            # mic frames dropped during time.sleep(10) without this, none with it.
+            comm._reply_subshell_for = lambda _data, default: default
 
     async def _pump(self) -> None:
         tick = 0

@@ -702,8 +702,9 @@ class View {
     this.status.textContent = status;
     this.status.dataset.state = status;
     const offline = !!m.get("offline");
-    if (offline && !this.badge.isConnected) this.status.after(this.badge);
-    if (!offline && this.badge.isConnected) this.badge.remove();
+    // parentNode, not isConnected: on the first render the view is not in the page yet
+    if (offline && !this.badge.parentNode) this.status.after(this.badge);
+    if (!offline && this.badge.parentNode) this.badge.remove();
     const endpoint = String(m.get("endpoint") || "");
     this.endpoint.textContent = endpoint;
     this.endpoint.title = endpoint;

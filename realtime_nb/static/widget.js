@@ -2014,8 +2014,8 @@ var View = class {
     this.status.textContent = status;
     this.status.dataset.state = status;
     const offline = !!m.get("offline");
-    if (offline && !this.badge.isConnected) this.status.after(this.badge);
-    if (!offline && this.badge.isConnected) this.badge.remove();
+    if (offline && !this.badge.parentNode) this.status.after(this.badge);
+    if (!offline && this.badge.parentNode) this.badge.remove();
     const endpoint = String(m.get("endpoint") || "");
     this.endpoint.textContent = endpoint;
     this.endpoint.title = endpoint;
