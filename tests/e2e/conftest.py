@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ import pytest
 from .harness import (
     ARTIFACTS,
     CHROMIUM,
+    IPYKERNEL6,
     JupyterServer,
     KernelProbe,
     MicWav,
@@ -53,6 +55,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     missing = _missing_tools()
     if not missing:
         return
+    if os.environ.get("CI"):
+        # browser tests are required: in CI a missing tool is a failure, never a silent skip
+        raise pytest.UsageError(f"browser tests need {', '.join(missing)}: run scripts/test")
     skip = pytest.mark.skip(reason=f"browser tests need: {', '.join(missing)}")
     for item in items:
         if "browser" in item.keywords:
@@ -162,7 +167,8 @@ def open_notebook(
         server = jupyter_servers(app, comms)
         safe = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")[:60]
         name = f"{safe}-{next(_counter)}.ipynb"
-        write_notebook(server.root / name, cells)
+        kernel = IPYKERNEL6 if comms == "ipykernel6" else "python3"
+        write_notebook(server.root / name, cells, kernel=kernel)
         context = browsers(wav).new_context(viewport={"width": 1400, "height": 1100})
         context.grant_permissions(["microphone"])
         page = context.new_page()

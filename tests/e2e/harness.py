@@ -238,12 +238,40 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
-def write_notebook(path: Path, cells: list[str]) -> Path:
+#: The kernelspec of the other supported ipykernel major (6.x: comms always on the main thread).
+IPYKERNEL6 = "rtnb-ipykernel6"
+
+
+def ipykernel6_jupyter_path() -> Path:
+    """A ``share/jupyter`` dir with a kernelspec running ipykernel 6 (made once per machine).
+
+    A venv with the system's site-packages (so numpy, websockets … are shared) and
+    ``ipykernel<7`` installed over it from PyPI; about 3 s the first time.
+    """
+    base = Path(tempfile.gettempdir()) / "rtnb-ipykernel6"
+    venv, share = base / "venv", base / "share" / "jupyter"
+    if not (share / "kernels" / IPYKERNEL6 / "kernel.json").exists():
+        python = venv / "bin" / "python"
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True
+        )
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "ipykernel>=6.29,<7"], check=True
+        )
+        subprocess.run(
+            [str(python), "-m", "ipykernel", "install", "--prefix", str(base),
+             "--name", IPYKERNEL6, "--display-name", "Python 3 (ipykernel 6)"],
+            check=True,
+        )  # fmt: skip
+    return share
+
+
+def write_notebook(path: Path, cells: list[str], kernel: str = "python3") -> Path:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
-        "name": "python3",
+        "name": kernel,
         "display_name": "Python 3",
         "language": "python",
     }
@@ -259,7 +287,8 @@ class JupyterServer:
     """A Jupyter server of its own for the tests (``app``: ``lab`` or ``notebook``)."""
 
     app: str = "lab"
-    comms: str = "perCommTarget"  # commsOverSubshells: "perCommTarget" | "disabled"
+    comms: str = "perCommTarget"  # commsOverSubshells: "perCommTarget" | "disabled", or
+    # "ipykernel6": notebooks run on an ipykernel 6 kernel (no subshells: comms on the main thread)
     base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rtnb-e2e-")))
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
@@ -292,9 +321,8 @@ class JupyterServer:
             {"fetchNews": "false", "checkForUpdates": False},
         )
         apputils = settings / "@jupyterlab" / "apputils-extension"
-        _write_json(
-            apputils / "kernels-settings.jupyterlab-settings", {"commsOverSubshells": self.comms}
-        )
+        mode = "perCommTarget" if self.comms == "ipykernel6" else self.comms
+        _write_json(apputils / "kernels-settings.jupyterlab-settings", {"commsOverSubshells": mode})
         # widget state is saved with the notebook (the security test looks for secrets in it)
         _write_json(
             settings / "@jupyter-widgets" / "jupyterlab-manager" / "plugin.jupyterlab-settings",
@@ -309,6 +337,10 @@ class JupyterServer:
             RTNB_E2E_TAG=self.tag,
             PYTHONUNBUFFERED="1",
         )
+        if self.comms == "ipykernel6":
+            env["JUPYTER_PATH"] = os.pathsep.join(
+                p for p in (str(ipykernel6_jupyter_path()), env.get("JUPYTER_PATH", "")) if p
+            )
         # the kernel must import this checkout of realtime_nb
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
         return env

@@ -36,7 +36,9 @@ from .harness import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-COMMS_MODES = ["perCommTarget", "disabled"]
+#: ipykernel 7 with comms on a subshell, ipykernel 7 with comms on the main thread, and the
+#: other supported major (ipykernel 6: no subshells, comms wait for a busy cell).
+COMMS_MODES = ["perCommTarget", "disabled", "ipykernel6"]
 SR = 24_000
 FRAME_MS = 40  # the capture worklet's frame (960 samples at 24 kHz)
 
@@ -323,6 +325,8 @@ def core_flow(nb: OpenNotebook, wav: MicWav, shot: str) -> dict[str, Any]:
 @pytest.mark.parametrize("comms", COMMS_MODES)
 def test_core_flow_jupyterlab(open_notebook: Any, speech_wav: MicWav, comms: str) -> None:
     nb = open_notebook([widget_cell()], wav=speech_wav, comms=comms)
+    major = nb.kernel.json("__import__('ipykernel').__version__").split(".")[0]
+    assert major == ("6" if comms == "ipykernel6" else "7"), major
     suffix = "" if comms == "perCommTarget" else f"-{comms}"
     info = core_flow(nb, speech_wav, f"widget-jupyterlab{suffix}.png")
     print(json.dumps(info))
