@@ -439,6 +439,17 @@ def session_ga_to_beta(ga: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``update`` laid over ``base`` the way ``session.update`` does: nested dicts merge."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def _content_to_ga(item: dict[str, Any]) -> None:
     if item.get("role") != "assistant":
         return

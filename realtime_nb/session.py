@@ -621,7 +621,7 @@ class RealtimeSession:
         body = {**(session or {}), **fields}
         if protocol.is_beta_session(body) and not self.endpoint.beta:
             body = protocol.session_beta_to_ga(body)
-        self.requested_config = _deep_merge(self.requested_config, body)
+        self.requested_config = protocol.deep_merge(self.requested_config, body)
         wire = body
         if self.endpoint.beta:
             wire = protocol.session_ga_to_beta(body)
@@ -962,13 +962,3 @@ class RealtimeSession:
 
 def _looks_like_path(text: str) -> bool:
     return text.lower().endswith((".wav", ".wave")) and Path(text).exists()
-
-
-def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out

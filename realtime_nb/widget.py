@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import anywidget
 import traitlets as t
 
-from . import bridge
+from . import bridge, protocol
 from .audio import PCM16_BYTES_PER_MS, SAMPLE_RATE
 from .endpoint import DEFAULT_MODEL
 from .errors import ServerError, UsageError
@@ -911,17 +911,7 @@ def _initial_config(
     config: dict[str, Any] = {"audio": audio}
     if instructions is not None:
         config["instructions"] = instructions
-    return _merge(config, session or {})
-
-
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+    return protocol.deep_merge(config, session or {})
 
 
 def _same_td(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:

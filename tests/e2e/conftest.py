@@ -90,7 +90,10 @@ def barge_in_wav(wav_dir: Path) -> MicWav:
 
 
 # --- processes ------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it lives, and pytest-asyncio tests collected after this module would then fail
+# with "Runner.run() cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def playwright_sync() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -98,7 +101,7 @@ def playwright_sync() -> Iterator[Any]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browsers(playwright_sync: Any) -> Iterator[Callable[[MicWav], Any]]:
     """``browsers(wav)``: one Chromium per fake-mic file, kept for the session."""
     cache: dict[Path, Any] = {}
