@@ -800,6 +800,14 @@ class StreamCodec:
         narrow = self._down.process(as_int16(np.asarray(samples_24k_int16)))
         return mulaw_encode(narrow) if self.format == "g711_ulaw" else alaw_encode(narrow)
 
+    def flush(self) -> bytes:
+        """Encode what the resampler still holds (end of a clip); the stream then starts anew."""
+        if self._down is None:
+            return b""
+        narrow = self._down.process(np.zeros(0, np.int16), last=True)
+        self._down = StreamResampler(SAMPLE_RATE, G711_RATE)
+        return mulaw_encode(narrow) if self.format == "g711_ulaw" else alaw_encode(narrow)
+
     def decode(self, data: bytes) -> np.ndarray:
         """Wire bytes → 24 kHz int16 samples."""
         if self._up is None:

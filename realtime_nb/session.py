@@ -343,9 +343,15 @@ class RealtimeSession:
         )
         type_ = event["type"]
         if pcm is not None and type_ == "response.output_audio.delta":
-            codec = self._codec("output")
-            if codec.format != "pcm16":
-                pcm = codec.decode(pcm).tobytes()
+            fmt = self.output_format
+            if fmt != "pcm16":
+                marker = event.get("delta")
+                if isinstance(marker, dict):  # the marker was computed for PCM16 (48 bytes/ms)
+                    marker["ms"] = round(len(pcm) / audio_mod.G711_BYTES_PER_MS, 1)
+                # decoded per delta, not streamed: a streaming resampler would hold back the
+                # last ~65 ms of every response, and the sample count must stay exact (3 per
+                # byte) for truncation
+                pcm = audio_mod.decode_from_format(pcm, fmt).tobytes()
         try:
             self.conversation.apply(event, pcm, t)
         except Exception as exc:  # a state bug must not swallow the event: waiters still see it
@@ -520,7 +526,7 @@ class RealtimeSession:
             return self._drop_audio(len(pcm), "socket closed")
         if self._queued_bytes > MAX_QUEUED_BYTES:
             return self._drop_audio(len(pcm), "send queue full")
-        codec = self._codec("input")
+        codec = self._input_codec()
         wire = pcm if codec.format == "pcm16" else codec.encode(audio_mod.as_int16(pcm))
         if not wire:
             return True  # the G.711 resampler holds a few ms back; they go with the next frame
@@ -532,12 +538,25 @@ class RealtimeSession:
         self.send_nowait(event, pcm=pcm, log_payload=payload)
         return True
 
-    def _codec(self, direction: str) -> audio_mod.StreamCodec:
-        """One streaming codec per direction, renewed when the session's format changes."""
-        fmt = self.input_format if direction == "input" else self.output_format
-        codec = self._codecs.get(direction)
+    def _flush_input_codec(self) -> None:
+        """Send what a G.711 resampler still holds at the end of a clip (no-op for PCM16)."""
+        codec = self._input_codec()
+        tail = codec.flush()
+        if tail and self._closed_error is None:
+            event = protocol.input_audio_append(audio_mod.b64encode_audio(tail))
+            event["event_id"] = self._next_event_id()
+            marker = audio_marker(len(tail))
+            marker["ms"] = round(len(tail) / audio_mod.G711_BYTES_PER_MS, 1)
+            payload = {"type": event["type"], "event_id": event["event_id"], "audio": marker}
+            pcm = audio_mod.to_pcm16_bytes(audio_mod.decode_from_format(tail, codec.format))
+            self.send_nowait(event, pcm=pcm, log_payload=payload)
+
+    def _input_codec(self) -> audio_mod.StreamCodec:
+        """The streaming encoder for the mic path, renewed when the input format changes."""
+        fmt = self.input_format
+        codec = self._codecs.get("input")
         if codec is None or codec.format != fmt:
-            codec = self._codecs[direction] = audio_mod.StreamCodec(fmt)
+            codec = self._codecs["input"] = audio_mod.StreamCodec(fmt)
         return codec
 
     def _drop_audio(self, nbytes: int, why: str) -> bool:
@@ -695,6 +714,7 @@ class RealtimeSession:
                     await asyncio.sleep(delay)
             elif i % 32 == 31:
                 await asyncio.sleep(0)  # let the writer drain big inputs
+        self._flush_input_codec()
         return len(samples) * 1000 / audio_mod.SAMPLE_RATE
 
     async def commit(self, *, timeout: float | None = 30.0) -> str:

@@ -462,3 +462,31 @@ async def test_reader_survives_a_failure_while_handling_a_frame(
         assert r.status == "completed"
         errors = [row for row in s.events.rows if row.type == "local.error"]
         assert len(errors) == 1 and "simulated bug" in errors[0].payload["error"]
+
+
+async def test_g711_both_ways() -> None:
+    """μ-law in and out: appends encoded at 8 kHz, deltas decoded back to 24 kHz PCM16."""
+    config = {
+        "audio": {
+            "input": {"format": {"type": "audio/pcmu"}, "turn_detection": None},
+            "output": {"format": {"type": "audio/pcmu"}},
+        }
+    }
+    async with LocalServer(audio_speed=FAST) as srv, RealtimeSession(srv.url, session=config) as s:
+        assert s.input_format == s.output_format == "g711_ulaw"
+        await s.send_audio(speech(0.8), audio.SAMPLE_RATE)
+        await s.commit()
+        r = await s.ask(None)
+        assert r.status == "completed"
+        # the answer comes back as 24 kHz PCM16 of about the user's length (echo responder)
+        assert len(r.audio) == pytest.approx(len(speech(0.8)), rel=0.1)
+        appends = [
+            p
+            for _, p in srv.received
+            if isinstance(p, dict) and p.get("type") == "input_audio_buffer.append"
+        ]
+        wire = sum(len(audio.b64decode_audio(p["audio"])) for p in appends)
+        assert wire == pytest.approx(len(speech(0.8)) / 3, rel=0.02)  # 1 byte a sample at 8 kHz
+        deltas = [r for r in s.events.rows if r.type == "response.output_audio.delta"]
+        total_ms = sum(r.payload["delta"]["ms"] for r in deltas)
+        assert total_ms == pytest.approx(r.audio_ms, rel=0.02)
