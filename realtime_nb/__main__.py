@@ -43,7 +43,7 @@ def event_table(session: Any) -> str:
             _ARROW.get(r.direction, "?"),
             r.type,
             f"{r.size}",
-            r.summary,
+            r.summary.removeprefix(r.type).strip(),  # the type has its own column
         ]
         for r in session.events.coalesced()
     ]
