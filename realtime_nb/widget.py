@@ -206,6 +206,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._eid_prefix = f"evt_mic{uuid.uuid4().hex[:6]}_"
         self._ready = False
         self._rows_seq = 0  # last event seq sent to the views
+        self._transcript_seq = -1
         self._clear_seq = 0  # the table shows rows after this seq (clear_log)
         self._vad_td: dict[str, Any] = {"type": turn_detection or "server_vad"}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -871,7 +872,10 @@ class RealtimeWidget(anywidget.AnyWidget):
             closed = self.session.async_session._closed_error
             if closed is not None:
                 self.error = str(closed)
-        self._transcript = _transcript(self.session.conversation)
+        seq = self.session.events.last_seq
+        if seq != self._transcript_seq:  # rebuilt only when something happened, not 5×/s
+            self._transcript_seq = seq
+            self._transcript = _transcript(self.session.conversation)
         with self._lock:
             threads = sorted(self._comm_threads)
             mic = {
