@@ -68,8 +68,13 @@ class LoopThread:
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
+            if future.done():  # the coroutine's own timeout (RealtimeTimeout): keep its message
+                raise
             future.cancel()
-            raise RealtimeTimeout(f"No answer from the session within {timeout} s.") from None
+            raise RealtimeTimeout(
+                f"No answer from the session's loop within {timeout} s (it may be blocked by a "
+                "callback that does not return)."
+            ) from None
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` on the loop thread, from any thread, without waiting."""
@@ -86,6 +91,7 @@ class LoopThread:
 
 
 _shared: LoopThread | None = None
+_shared_users = 0
 _shared_lock = threading.Lock()
 
 
@@ -97,3 +103,25 @@ def shared_loop() -> LoopThread:
             _shared = LoopThread()
             atexit.register(_shared.stop)
         return _shared
+
+
+def acquire_shared_loop() -> LoopThread:
+    """The shared loop, counted as used until :func:`release_shared_loop`."""
+    global _shared_users
+    loop = shared_loop()
+    with _shared_lock:
+        _shared_users += 1
+    return loop
+
+
+def release_shared_loop(loop: LoopThread) -> None:
+    """One user of the shared loop is done; the last one stops its thread (none is left)."""
+    global _shared, _shared_users
+    with _shared_lock:
+        if loop is not _shared:
+            return
+        _shared_users = max(_shared_users - 1, 0)
+        if _shared_users or loop.in_loop():
+            return
+        _shared = None
+    loop.stop()

@@ -7,7 +7,8 @@ network did something (:class:`ServerError` and its children, :class:`Connection
 
     RealtimeError
     ├── UsageError                 you called something in a way that cannot work
-    │   └── AudioFormatError       bytes that are not audio, a bad sample rate or dtype
+    │   ├── AudioFormatError       bytes that are not audio, a bad sample rate or dtype
+    │   └── SendQueueFull          more was queued than the socket has taken (back-pressure)
     ├── ProtocolError              the peer sent something that is not the Realtime protocol
     ├── ConnectionClosed           the socket closed (normal or not); see .code / .reason
     │   └── SessionExpired         the server ended the session at its maximum duration
@@ -15,7 +16,7 @@ network did something (:class:`ServerError` and its children, :class:`Connection
     │   ├── AuthenticationError    bad or missing API key (close 3000)
     │   ├── ModelNotFoundError     unknown or missing model, beta shape refused (close 4000)
     │   └── ActiveResponseError    a response is already in progress
-    ├── ResponseFailed             a response ended with status failed/incomplete/cancelled
+    ├── ResponseFailed             ``ask`` got a response that ended with status ``failed``
     └── RealtimeTimeout            waited longer than asked for an event
 """
 
@@ -34,6 +35,14 @@ class UsageError(RealtimeError, ValueError):
 
 class AudioFormatError(UsageError):
     """Audio input that cannot be used: not audio, unknown dtype, or an impossible rate."""
+
+
+class SendQueueFull(UsageError):
+    """The send queue holds more bytes than its bound: the server reads slower than you send.
+
+    Raised by the non-waiting senders (``send_nowait``); the waiting ones (``await send``,
+    ``send_audio``) wait for room instead, up to their deadline.
+    """
 
 
 class ProtocolError(RealtimeError):
@@ -84,7 +93,12 @@ class ActiveResponseError(ServerError):
 
 
 class ResponseFailed(RealtimeError):
-    """A response ended with a status other than ``completed``; ``response`` holds the result."""
+    """``ask`` got a response whose status is ``failed``; ``response`` holds what arrived.
+
+    ``cancelled`` (a barge-in, ``cancel_response``) and ``incomplete`` (``max_output_tokens``,
+    content filter) are ordinary outcomes that still carry useful output: ``ask`` returns those
+    with ``status`` and ``status_details`` set (``Response.ok`` is False) instead of raising.
+    """
 
     def __init__(self, message: str, response: Any = None) -> None:
         super().__init__(message)
@@ -98,16 +112,18 @@ class RealtimeTimeout(RealtimeError, TimeoutError):
 _ADVICE = {
     "invalid_api_key": (
         AuthenticationError,
-        "The server rejected the API key. Check OPENAI_API_KEY (or pass api_key=...); "
-        "for Azure pass azure=True so the key is sent as the 'api-key' header.",
+        "The server rejected the API key. Check OPENAI_API_KEY (or pass api_key=...); for "
+        "Azure pass azure_endpoint='https://RESOURCE.openai.azure.com' so the key goes in the "
+        "'api-key' header (or bearer_token=... for an Entra token).",
     ),
     "missing_model": (
         ModelNotFoundError,
-        "No model was given. Pass model='gpt-realtime' (or your Azure deployment name).",
+        "No model was given. Pass model='gpt-realtime-2' (or your Azure deployment name).",
     ),
     "invalid_model": (
         ModelNotFoundError,
-        "The server does not know this model in realtime mode. Use e.g. model='gpt-realtime'.",
+        "The server does not know this model in realtime mode. Use e.g. "
+        "model='gpt-realtime-2' (or your Azure deployment name).",
     ),
     "beta_api_shape_disabled": (
         ModelNotFoundError,

@@ -1,9 +1,24 @@
-"""The async Realtime client: one WebSocket, the event log and the conversation state.
+"""The async Realtime client: the asyncio edge around the sans-I/O ``ClientProtocol``.
 
-Everything that crosses the wire passes through here exactly once: received frames are parsed,
-normalised (beta → GA), stripped of their base64 audio (decoded once, kept as PCM), logged as a
-row, applied to the :class:`~realtime_nb.conversation.Conversation`, and then handed to waiters,
-callbacks and iterators. Sent events are logged when they are written to the socket.
+The protocol decides everything (correlation, state, the log); this module owns what needs a
+loop: the socket, the send queue (:mod:`realtime_nb.send_queue`), keepalive, deadlines, futures,
+callbacks and iterators, and reconnecting.
+
+Guarantees (each tested against a misbehaving peer on loopback):
+
+- **Every wait has a bound.** Each verb takes a ``timeout`` that is a total deadline for the
+  whole call, however many replies it waits for.
+- **Dead peers are found.** A keepalive ping every ``keepalive_interval`` s must be answered
+  within ``keepalive_timeout`` s — even while the send buffer is full, since the ping itself is
+  under the deadline — so a peer that stops answering or reading is declared dead within
+  ``keepalive_interval + keepalive_timeout`` (20 s by default), with a message that says so.
+- **close() returns within ``close_timeout``** (2 s by default) on every path, including a
+  failed connect, and leaves no task or socket behind.
+- **Audio handed over is delivered whole or the call raises:** ``send_audio`` waits for room in
+  the send queue and for the socket to take its last frame. Live microphone frames
+  (:meth:`RealtimeSession.append_audio_nowait`) are the exception: when the backlog passes
+  :data:`~realtime_nb.send_queue.MIC_BACKLOG_LIMIT` they are dropped by rule and counted, one
+  row per run of drops.
 
 The class is async and owns no thread; :mod:`realtime_nb.sync` runs it on a background loop for
 notebook cells and the widget (DESIGN.md §2).
@@ -13,13 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,89 +40,47 @@ import numpy as np
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed as WSConnectionClosed
-from websockets.exceptions import InvalidHandshake, InvalidURI
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
 from . import audio as audio_mod
 from . import protocol
-from .conversation import Conversation, ConversationItem
+from .client_protocol import ClientProtocol, Outgoing, Received
+from .conversation import Conversation
+from .correlation import Request, Watch
 from .endpoint import DEFAULT_MODEL, Endpoint, resolve_endpoint
 from .errors import (
+    AuthenticationError,
     ConnectionClosed,
-    ProtocolError,
+    ModelNotFoundError,
     RealtimeError,
     RealtimeTimeout,
     ResponseFailed,
     ServerError,
-    SessionExpired,
     UsageError,
     server_error_from_event,
 )
-from .events import EventLog, EventRow, audio_marker, extract_audio
+from .events import EventLog, EventRow
+from .response import Response, build_response
+from .send_queue import MIC_BACKLOG_LIMIT, SEND_QUEUE_LIMIT, SendQueue
 
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[dict[str, Any]], Any]
 AudioCallback = Callable[[str | None, str | None, bytes], Any]
+ReconnectCallback = Callable[["RealtimeSession"], Any]
 
-#: Bytes waiting in the send queue beyond which audio from the browser is dropped (counted).
-MAX_QUEUED_BYTES = 8 * 1024 * 1024
 #: Events kept per async iterator before the oldest are dropped (counted in the log).
 ITERATOR_QUEUE_SIZE = 10_000
 #: The protocol's limit on one ``input_audio_buffer.append`` (§7), and the chunk it allows.
 MAX_APPEND_BASE64 = 15 * 1024 * 1024
 MAX_APPEND_MS = MAX_APPEND_BASE64 * 3 // 4 // 48 // 1000 * 1000
-#: Longest raw text kept in a ``local.malformed_frame`` row.
-MALFORMED_SNIPPET = 200
-
-
-@dataclass(slots=True)
-class Response:
-    """The outcome of one model response, as :meth:`RealtimeSession.ask` returns it.
-
-    ``audio`` is int16 PCM at 24 kHz; ``timing`` holds milliseconds from the request:
-    ``created_ms`` (response.created), ``first_audio_ms``, ``first_text_ms``, ``done_ms``.
-    """
-
-    id: str
-    status: str
-    status_details: dict[str, Any] | None
-    text: str
-    transcript: str
-    audio: np.ndarray
-    usage: dict[str, Any] | None
-    function_calls: list[dict[str, Any]] = field(default_factory=list)
-    timing: dict[str, float | None] = field(default_factory=dict)
-    sample_rate: int = audio_mod.SAMPLE_RATE
-
-    @property
-    def audio_ms(self) -> float:
-        return len(self.audio) * 1000 / self.sample_rate
-
-    def save_wav(self, path: str | os.PathLike[str]) -> Path:
-        """Write the response's audio to a 24 kHz mono WAV file and return its path."""
-        audio_mod.write_wav(path, self.audio, self.sample_rate)
-        return Path(path)
-
-    def __repr__(self) -> str:
-        said = self.text or self.transcript
-        return (
-            f"Response(id={self.id!r}, status={self.status!r}, said={said[:60]!r}, "
-            f"audio_ms={self.audio_ms:.0f}, function_calls={len(self.function_calls)})"
-        )
-
-
-class _Waiter:
-    __slots__ = ("blame_id", "future", "predicate")
-
-    def __init__(
-        self,
-        predicate: Callable[[dict[str, Any]], bool],
-        future: asyncio.Future[dict[str, Any]],
-        blame_id: str | None,
-    ) -> None:
-        self.predicate = predicate
-        self.future = future
-        self.blame_id = blame_id
+#: Default bounds (seconds); see the module docstring.
+KEEPALIVE_INTERVAL = 10.0
+KEEPALIVE_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 2.0
+#: File extensions that make a string passed to ``ask`` mean a file, not text.
+AUDIO_EXTENSIONS = (".wav", ".wave", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac",
+                    ".webm", ".pcm", ".raw", ".aiff", ".aif")  # fmt: skip
 
 
 class RealtimeSession:
@@ -119,6 +90,12 @@ class RealtimeSession:
     OpenAI endpoint is used (or Azure with ``azure_endpoint=``). ``api_key`` defaults to
     ``OPENAI_API_KEY`` (``AZURE_OPENAI_API_KEY`` for Azure). ``session`` is applied with
     ``session.update`` right after connecting.
+
+    Reconnecting (``reconnect=True``): after a recoverable close (1001 expiry, 1006 drop, 1011,
+    1012, 1013) a new session is opened, the session config sent so far is replayed and, with
+    ``replay_history=True``, the conversation's items too (assistant audio as its transcript);
+    ``local.reconnecting``/``local.reconnected`` rows mark the seam and ``on_reconnect(session)``
+    is called. Calls made while it reconnects raise :class:`ConnectionClosed`.
 
     Use as ``async with RealtimeSession(url) as s: r = await s.ask("hi")``.
     """
@@ -139,6 +116,14 @@ class RealtimeSession:
         max_audio_seconds: float | None = 3600.0,
         max_rows: int | None = 50_000,
         connect_timeout: float = 15.0,
+        keepalive_interval: float = KEEPALIVE_INTERVAL,
+        keepalive_timeout: float = KEEPALIVE_TIMEOUT,
+        close_timeout: float = CLOSE_TIMEOUT,
+        send_queue_bytes: int = SEND_QUEUE_LIMIT,
+        reconnect: bool = False,
+        replay_history: bool = True,
+        max_reconnects: int = 5,
+        on_reconnect: ReconnectCallback | None = None,
         endpoint: Endpoint | None = None,
     ) -> None:
         self.endpoint = endpoint or resolve_endpoint(
@@ -151,114 +136,224 @@ class RealtimeSession:
             beta=beta,
             extra_headers=extra_headers,
         )
+        for name, value in (
+            ("connect_timeout", connect_timeout),
+            ("keepalive_interval", keepalive_interval),
+            ("keepalive_timeout", keepalive_timeout),
+            ("close_timeout", close_timeout),
+        ):
+            if not value > 0:
+                raise UsageError(f"{name} must be a positive number of seconds, not {value!r}.")
         self.model = model
         self.initial_session = dict(session) if session else None
         self.connect_timeout = connect_timeout
-        self.events = EventLog(max_rows=max_rows)
-        self.conversation = Conversation(
-            retain_audio=retain_audio, max_audio_seconds=max_audio_seconds
+        self.keepalive_interval = keepalive_interval
+        self.keepalive_timeout = keepalive_timeout
+        self.close_timeout = close_timeout
+        self.reconnect = reconnect
+        self.replay_history = replay_history
+        self.max_reconnects = max_reconnects
+        self.on_reconnect = on_reconnect
+        self.reconnects = 0
+        self.protocol = ClientProtocol(
+            beta=self.endpoint.beta,
+            retain_audio=retain_audio,
+            max_audio_seconds=max_audio_seconds,
+            max_rows=max_rows,
+            event_id_prefix=f"evt_{os.getpid():x}{id(self) & 0xFFFF:04x}_",
         )
-        self.session_config: dict[str, Any] = {}
-        self.requested_config: dict[str, Any] = {}
-        self.close_code: int | None = None
-        self.close_reason: str = ""
+        self._send_queue_bytes = send_queue_bytes
         self._ws: ClientConnection | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._writer: asyncio.Task[None] | None = None
-        self._outbox: asyncio.Queue[tuple[str, dict[str, Any], bytes | None] | None] | None = None
-        self._queued_bytes = 0
-        self._waiters: list[_Waiter] = []
+        self._queue: SendQueue | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._futures: dict[Request | Watch, asyncio.Future[dict[str, Any]]] = {}
         self._callbacks: dict[str, list[EventCallback]] = {}
         self._audio_callbacks: list[AudioCallback] = []
         self._iterators: set[asyncio.Queue[dict[str, Any] | None]] = set()
-        self._ids = itertools.count(1)
-        self._id_prefix = f"evt_{os.getpid():x}{id(self) & 0xFFFF:04x}_"
+        self._iterator_drops = 0
         self._t0 = time.monotonic()
-        self._closed_error: ConnectionClosed | None = None
-        self._last_error_event: dict[str, Any] | None = None
-        self.dropped_audio_bytes = 0
-        self._codecs: dict[str, audio_mod.StreamCodec] = {}
-        self.dropped_audio_frames = 0
+        self._dead_cause: str | None = None
+        self._closing = False
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._lost: asyncio.Event | None = None
+        self._keepalive_task: asyncio.Task[None] | None = None
 
-    # --- lifecycle -------------------------------------------------------------------------
+    # --- state (readable from any thread) --------------------------------------------------
+    @property
+    def events(self) -> EventLog:
+        """Every frame sent and received, one row each (plus ``local.*`` rows)."""
+        return self.protocol.events
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.protocol.conversation
+
+    @property
+    def session_config(self) -> dict[str, Any]:
+        """The effective session, from the last ``session.created``/``session.updated``."""
+        return self.protocol.session_config
+
+    @property
+    def requested_config(self) -> dict[str, Any]:
+        """Every ``session.update`` sent, merged: what a reconnect replays."""
+        return self.protocol.requested_config
+
+    @property
+    def close_code(self) -> int | None:
+        return self.protocol.close_code
+
+    @property
+    def close_reason(self) -> str:
+        return self.protocol.close_reason
+
+    @property
+    def closed_error(self) -> ConnectionClosed | None:
+        """Why the socket closed (None while open or never opened)."""
+        return self.protocol.closed
+
     @property
     def connected(self) -> bool:
-        return self._ws is not None and self._closed_error is None
+        return self._ws is not None and self.protocol.closed is None
+
+    @property
+    def reconnecting(self) -> bool:
+        return self._reconnecting is not None and not self._reconnecting.done()
+
+    @property
+    def dropped_audio_frames(self) -> int:
+        return self.protocol.dropped_audio_frames
+
+    @property
+    def dropped_audio_bytes(self) -> int:
+        return self.protocol.dropped_audio_bytes
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes waiting in the send queue (what the socket has not taken yet)."""
+        return self._queue.nbytes if self._queue is not None else 0
 
     @property
     def input_format(self) -> audio_mod.AudioFormatName:
-        fmt = ((self.session_config.get("audio") or {}).get("input") or {}).get("format")
-        return audio_mod.format_name(fmt)
+        return self.protocol.input_format
 
     @property
-    def output_format(self) -> audio_mod.AudioFormatName:
-        fmt = ((self.session_config.get("audio") or {}).get("output") or {}).get("format")
-        return audio_mod.format_name(fmt)
+    def output_format(self) -> audio_mod.AudioFormatName | None:
+        return self.protocol.output_format
 
-    def _now(self) -> tuple[float, float]:
+    def now(self) -> tuple[float, float]:
+        """(seconds since this session was made, wall-clock epoch seconds): the log's clocks."""
         return time.monotonic() - self._t0, time.time()
 
+    def log_local(self, type_: str, payload: dict[str, Any] | None = None) -> EventRow:
+        """Add a ``local.*`` row (call on the session's loop)."""
+        t, wall = self.now()
+        return self.protocol.local(type_, payload or {}, t, wall)
+
+    # --- lifecycle ---------------------------------------------------------------------------
     async def connect(self) -> RealtimeSession:
         """Open the socket and wait for ``session.created``; apply ``session`` if given.
 
         Raises :class:`AuthenticationError` / :class:`ModelNotFoundError` when the server refuses
-        the key or model (it answers with an ``error`` event and closes), :class:`ConnectionClosed`
-        when the socket cannot be opened, :class:`RealtimeTimeout` on no answer.
+        the key or model (an ``error`` event and a close, or HTTP 401/403),
+        :class:`ConnectionClosed` when the socket cannot be opened, :class:`RealtimeTimeout` on
+        no ``session.created`` within ``connect_timeout``. After a failure nothing is left
+        open: no socket, no task.
         """
         if self._ws is not None:
             raise UsageError("This session is already connected; create a new one to reconnect.")
-        t, wall = self._now()
-        self.events.local("local.connecting", {"url": self.endpoint.display_url}, t=t, wall=wall)
+        self._closing = False
         try:
-            self._ws = await asyncio.wait_for(
+            await self._open()
+            if self.initial_session:
+                await self.update_session(self.initial_session, timeout=self.connect_timeout)
+        except BaseException:
+            await self._teardown("the connect failed")
+            raise
+        return self
+
+    async def _open(self) -> None:
+        """Open a socket, start the reader/writer/keepalive, wait for ``session.created``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.connect_timeout
+        url = self.endpoint.display_url
+        self.log_local("local.connecting", {"url": url})
+        try:
+            ws = await asyncio.wait_for(
                 websockets.connect(
                     self.endpoint.url,
                     additional_headers=self.endpoint.headers,
                     max_size=None,  # server frames can be large (item.retrieved with audio)
-                    ping_interval=20,
-                    ping_timeout=20,
-                    open_timeout=self.connect_timeout,
+                    ping_interval=None,  # our own keepalive: it also bounds a full send buffer
+                    open_timeout=None,
+                    close_timeout=self.close_timeout / 2,
                     compression=None,
                 ),
                 self.connect_timeout,
             )
-        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-            t, wall = self._now()
-            self.events.local("local.connect_failed", {"error": repr(exc)}, t=t, wall=wall)
-            raise ConnectionClosed(
-                f"Could not open a WebSocket to {self.endpoint.display_url}: {exc}. Is the server "
-                "running and the URL right? (Offline: start realtime_nb.server.LocalServer.)"
-            ) from exc
-        t, wall = self._now()
-        self.events.local("local.connected", {"url": self.endpoint.display_url}, t=t, wall=wall)
-        self._outbox = asyncio.Queue()
-        first = self._wait(lambda e: e["type"] in ("session.created", "error"))
-        self._reader = asyncio.create_task(self._read_loop(), name="realtime-nb-reader")
-        self._writer = asyncio.create_task(self._write_loop(), name="realtime-nb-writer")
-        event = await self._await(first, self.connect_timeout, "session.created")
+        except BaseException as exc:
+            error = _connect_error(exc, url, self.connect_timeout)
+            if error is None:
+                raise
+            self.log_local("local.connect_failed", {"error": str(error)})
+            raise error from exc
+        self._ws = ws
+        self._dead_cause = None
+        self.protocol.closed = None
+        self.protocol.close_code, self.protocol.close_reason = None, ""
+        self._queue = SendQueue(self._send_queue_bytes)
+        self._lost = asyncio.Event()
+        self.log_local("local.connected", {"url": url})
+        first = self.protocol.requests.watch(lambda e: e["type"] in ("session.created", "error"))
+        self._future_for(first)
+        self._start(self._read_loop(ws), "reader")
+        self._start(self._write_loop(ws, self._queue), "writer")
+        self._keepalive_task = self._start(self._keepalive(ws), "keepalive")
+        event = await self._await(first, deadline, "session.created")
         if event["type"] == "error":
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(self._reader), 2.0)
-            await self.close()
+            # the server refuses (key, model, shape) and closes: report its reason
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._lost.wait(), min(1.0, self.close_timeout))
             raise server_error_from_event(event)
-        if self.initial_session:
-            await self.update_session(self.initial_session)
-        return self
+
+    def _start(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=f"realtime-nb-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def close(self) -> None:
-        """Close the socket and stop the reader; the log and conversation stay readable."""
-        if self._outbox is not None:
-            self._outbox.put_nowait(None)
-        if self._writer is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(self._writer, 2.0)
-        if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
-        if self._reader is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(self._reader, 5.0)
-        self._fail_all(self._closed_error or ConnectionClosed("The session was closed."))
+        """Close the socket; returns within ``close_timeout`` and leaves no task behind.
+
+        The log and the conversation stay readable. Idempotent.
+        """
+        self._closing = True
+        await self._teardown("closed by close()")
+
+    async def _teardown(self, cause: str) -> None:
+        current = asyncio.current_task()
+        if self._reconnecting is not None and self._reconnecting is not current:
+            self._reconnecting.cancel()
+        ws = self._ws
+        if ws is not None and self.protocol.closed is None:
+            self._dead_cause = self._dead_cause or cause
+            try:
+                await asyncio.wait_for(ws.close(), self.close_timeout * 0.6)
+            except BaseException:  # a peer that does not answer the close handshake
+                log.debug("close handshake failed", exc_info=True)
+            finally:
+                if ws.transport is not None:
+                    ws.transport.abort()
+        tasks = [task for task in self._tasks if task is not current]
+        for task in tasks:
+            if task.get_name() != "realtime-nb-reader":
+                task.cancel()
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=self.close_timeout * 0.4)
+            for task in pending:
+                task.cancel()
+        if ws is not None and self.protocol.closed is None:
+            self._connection_lost(ws)  # the reader never ran (a failed connect)
+        self._fail_pending(self.protocol.closed or ConnectionClosed("The session was closed."))
 
     async def __aenter__(self) -> RealtimeSession:
         return await self.connect()
@@ -266,332 +361,609 @@ class RealtimeSession:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # --- receive path (hot) ----------------------------------------------------------------
-    async def _read_loop(self) -> None:
-        assert self._ws is not None
-        ws = self._ws
+    # --- the three loops -----------------------------------------------------------------------
+    async def _read_loop(self, ws: ClientConnection) -> None:
         try:
             async for frame in ws:
-                try:
-                    self._handle_frame(frame)
-                except Exception as exc:  # one bad frame must not end the session or the log
-                    log.exception("could not handle a server frame")
-                    t, wall = self._now()
-                    self.events.local(
-                        "local.error",
-                        {"error": repr(exc), "text": str(frame)[:MALFORMED_SNIPPET]},
-                        t=t,
-                        wall=wall,
-                    )
+                t, wall = self.now()
+                received = self.protocol.receive(frame, t, wall)
+                if received is not None:
+                    self._deliver(received)
         except WSConnectionClosed:
             pass
+        except Exception as exc:  # a bug here must not hide the close
+            log.exception("the reader failed")
+            self.log_local("local.error", {"error": repr(exc), "while": "reading"})
         finally:
-            self._on_closed(ws)
+            self._connection_lost(ws)
 
-    def _handle_frame(self, frame: str | bytes) -> None:
-        t, wall = self._now()
-        if isinstance(frame, bytes):
-            self.events.local(
-                "local.malformed_frame",
-                {"error": "binary frame from server", "bytes": len(frame)},
-                t=t,
-                wall=wall,
-            )
+    async def _write_loop(self, ws: ClientConnection, queue: SendQueue) -> None:
+        while True:
+            out = await queue.get()
+            if out is None:
+                return
+            try:
+                await ws.send(out.text)
+            except WSConnectionClosed:
+                t, wall = self.now()
+                self.protocol.unsent(out, "socket closed", t, wall)
+                _fail_written(out, self.protocol.closed)
+                continue
+            except asyncio.CancelledError:
+                t, wall = self.now()
+                self.protocol.unsent(out, "session closed while sending", t, wall)
+                _fail_written(out, self.protocol.closed)
+                raise
+            t, wall = self.now()
+            self.protocol.sent(out, t, wall)
+            if out.written is not None and not out.written.done():
+                out.written.set_result(True)
+
+    async def _keepalive(self, ws: ClientConnection) -> None:
+        interval, timeout = self.keepalive_interval, self.keepalive_timeout
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with asyncio.timeout(timeout):
+                    pong = await ws.ping()  # waits itself while the send buffer is full
+                    await pong
+            except TimeoutError:
+                self._dead_cause = (
+                    f"keepalive timed out: no pong within {timeout:g} s, so the server stopped "
+                    "answering or reading"
+                )
+                self.log_local("local.keepalive_timeout", {"timeout_s": timeout})
+                if ws.transport is not None:
+                    ws.transport.abort()
+                return
+            except (WSConnectionClosed, ConnectionError):
+                return
+
+    def _connection_lost(self, ws: ClientConnection) -> None:
+        if ws is not self._ws or self.protocol.closed is not None:
             return
-        try:
-            event = json.loads(frame)
-        except ValueError as exc:
-            self.events.local(
-                "local.malformed_frame",
-                {"error": f"invalid JSON: {exc}", "text": frame[:MALFORMED_SNIPPET]},
-                t=t,
-                wall=wall,
-            )
-            return
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            self.events.local(
-                "local.malformed_frame",
-                {"error": "not an event object with a 'type'", "text": frame[:MALFORMED_SNIPPET]},
-                t=t,
-                wall=wall,
-            )
-            return
-        self.handle_event(event, size=len(frame), t=t, wall=wall)
+        t, wall = self.now()
+        error, failed = self.protocol.connection_lost(
+            ws.close_code, ws.close_reason or "", t, wall, cause=self._dead_cause
+        )
+        for item in failed:
+            self._resolve(item, error)
+        if self._queue is not None:
+            closed = self.protocol.closed or ConnectionClosed(str(error))
+            for out in self._queue.close(closed):
+                self.protocol.unsent(out, "socket closed", t, wall)
+                _fail_written(out, closed)
+        for queue in self._iterators:
+            _put_dropping_oldest(queue, None)
+        if self._lost is not None:
+            self._lost.set()
+        if self._keepalive_task is not None and self._keepalive_task is not asyncio.current_task():
+            self._keepalive_task.cancel()
+        if (
+            self.reconnect
+            and not self._closing
+            and not self.reconnecting
+            and self._dead_cause not in ("closed by close()", "the connect failed")
+            and self.protocol.recoverable(ws.close_code)
+            and self.reconnects < self.max_reconnects
+        ):
+            self._reconnecting = self._start(self._run_reconnect(ws.close_code), "reconnect")
+
+    # --- delivery ------------------------------------------------------------------------------
+    def _deliver(self, received: Received) -> None:
+        for item in received.settled:
+            self._resolve(item, self.protocol.failure(item))
+        event, pcm = received.event, received.pcm
+        type_ = event["type"]
+        if pcm is not None and self._audio_callbacks and type_ == "response.output_audio.delta":
+            for audio_cb in list(self._audio_callbacks):
+                self._safe_call(audio_cb, event.get("item_id"), event.get("response_id"), pcm)
+        for key in (type_, "*"):
+            for cb in list(self._callbacks.get(key, ())):
+                self._safe_call(cb, event)
+        for queue in self._iterators:
+            if _put_dropping_oldest(queue, event):
+                self._iterator_drops += 1
+                if self._iterator_drops in (1, 10, 100, 1000) or self._iterator_drops % 10_000 == 0:
+                    self.log_local("local.iterator_overflow", {"dropped": self._iterator_drops})
 
     def handle_event(
         self, event: dict[str, Any], *, size: int, t: float, wall: float
     ) -> EventRow | None:
         """Process one parsed server event (public so recordings can be replayed through it)."""
-        if (
-            self.endpoint.beta
-            or "_beta_type" in event
-            or event["type"] in protocol.BETA_TO_GA_EVENT
-        ):
-            protocol.normalize_server_event(event)
-        try:
-            event, pcm = extract_audio(event)
-        except ProtocolError as exc:
-            self.events.local(
-                "local.malformed_frame",
-                {"error": str(exc), "type": event.get("type")},
-                t=t,
-                wall=wall,
-            )
-            return None
-        row = self.events.record(
-            "server", event, size=size, t=t, wall=wall, audio_bytes=len(pcm) if pcm else 0
-        )
-        type_ = event["type"]
-        if pcm is not None and type_ == "response.output_audio.delta":
-            fmt = self.output_format
-            if fmt != "pcm16":
-                marker = event.get("delta")
-                if isinstance(marker, dict):  # the marker was computed for PCM16 (48 bytes/ms)
-                    marker["ms"] = round(len(pcm) / audio_mod.G711_BYTES_PER_MS, 1)
-                # decoded per delta, not streamed: a streaming resampler would hold back the
-                # last ~65 ms of every response, and the sample count must stay exact (3 per
-                # byte) for truncation
-                pcm = audio_mod.decode_from_format(pcm, fmt).tobytes()
-        try:
-            self.conversation.apply(event, pcm, t)
-        except Exception as exc:  # a state bug must not swallow the event: waiters still see it
-            log.exception("conversation state failed on %s", type_)
-            self.events.local(
-                "local.error", {"error": repr(exc), "while": f"applying {type_}"}, t=t, wall=wall
-            )
-        if type_ in ("session.created", "session.updated"):
-            self.session_config = event.get("session") or {}
-        elif type_ == "error":
-            self._last_error_event = event
-        self._dispatch(event, pcm)
-        return row
-
-    def _dispatch(self, event: dict[str, Any], pcm: bytes | None) -> None:
-        type_ = event["type"]
-        if self._waiters:
-            blame = (event.get("error") or {}).get("event_id") if type_ == "error" else None
-            remaining = []
-            for waiter in self._waiters:
-                if waiter.future.done():
-                    continue
-                if blame is not None and waiter.blame_id == blame:
-                    waiter.future.set_exception(server_error_from_event(event))
-                elif waiter.predicate(event):
-                    waiter.future.set_result(event)
-                else:
-                    remaining.append(waiter)
-            self._waiters = remaining
-        if pcm is not None and self._audio_callbacks and type_ == "response.output_audio.delta":
-            for audio_cb in list(self._audio_callbacks):
-                self._safe_call(audio_cb, event.get("item_id"), event.get("response_id"), pcm)
-        for key in (type_, "*"):
-            for cb in self._callbacks.get(key, ()):
-                self._safe_call(cb, event)
-        for queue in self._iterators:
-            if queue.full():
-                queue.get_nowait()
-                t, wall = self._now()
-                self.events.local("local.iterator_overflow", {"dropped": 1}, t=t, wall=wall)
-            queue.put_nowait(event)
+        received = self.protocol.receive_event(event, size=size, t=t, wall=wall)
+        self._deliver(received)
+        return received.row
 
     def _safe_call(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
             result = fn(*args)
             if asyncio.iscoroutine(result):
-                task = asyncio.ensure_future(result)
+                task = self._start(result, "callback")
                 task.add_done_callback(self._report_task_error)
         except Exception as exc:
-            log.exception("callback %r failed", fn)
-            t, wall = self._now()
-            self.events.local(
-                "local.callback_error", {"callback": repr(fn), "error": repr(exc)}, t=t, wall=wall
-            )
+            log.debug("callback %r failed", fn, exc_info=True)
+            self.log_local("local.callback_error", {"callback": repr(fn), "error": repr(exc)})
 
-    def _report_task_error(self, task: asyncio.Future[Any]) -> None:
+    def _report_task_error(self, task: asyncio.Task[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:
-            t, wall = self._now()
-            self.events.local(
-                "local.callback_error", {"error": repr(task.exception())}, t=t, wall=wall
-            )
+            self.log_local("local.callback_error", {"error": repr(task.exception())})
 
-    def _on_closed(self, ws: ClientConnection) -> None:
-        code = ws.close_code
-        reason = ws.close_reason or ""
-        self.close_code, self.close_reason = code, reason
-        t, wall = self._now()
-        self.events.local("local.closed", {"code": code, "reason": reason}, t=t, wall=wall)
-        last = (self._last_error_event or {}).get("error") or {}
-        if last.get("code") == "session_expired" or code == protocol.CLOSE_EXPIRED:
-            err: ConnectionClosed = SessionExpired(
-                f"The server ended the session (close {code}: {reason or 'session expired'}). "
-                "Start a new session to continue; the log and conversation are kept.",
-                code,
-                reason,
-            )
+    # --- futures -------------------------------------------------------------------------------
+    def _future_for(self, item: Request | Watch | None) -> asyncio.Future[dict[str, Any]]:
+        if item is None:
+            raise UsageError("This client event expects no reply to wait for.")
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieve)  # no "exception was never retrieved" noise
+        if item.settled:  # settled before anyone waited (e.g. failed on a closed session)
+            error = self.protocol.failure(item)
+            if error is None and item.reply is not None:
+                future.set_result(item.reply)
+            else:
+                future.set_exception(error or ConnectionClosed("The session was closed."))
         else:
-            detail = f"close {code}" + (f": {reason}" if reason else "")
-            if code is None:
-                detail = "the connection dropped without a close frame"
-            err = ConnectionClosed(
-                f"The WebSocket closed ({detail}). The log and conversation are kept; "
-                "open a new session to continue.",
-                code,
-                reason,
-            )
-        self._closed_error = err
-        self._fail_all(err)
-        if self._outbox is not None:
-            self._outbox.put_nowait(None)
+            self._futures[item] = future
+        return future
 
-    def _fail_all(self, err: RealtimeError) -> None:
-        for waiter in self._waiters:
-            if not waiter.future.done():
-                waiter.future.set_exception(err)
-        self._waiters = []
-        for queue in self._iterators:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(None)
+    def _resolve(self, item: Request | Watch, error: BaseException | None) -> None:
+        future = self._futures.pop(item, None)
+        if future is None or future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        elif item.reply is not None:
+            future.set_result(item.reply)
 
-    # --- send path ---------------------------------------------------------------------------
-    def _next_event_id(self) -> str:
-        return f"{self._id_prefix}{next(self._ids)}"
+    def _fail_pending(self, error: BaseException) -> None:
+        for item in self.protocol.requests.fail_all():
+            self._resolve(item, error)
+        futures, self._futures = self._futures, {}
+        for future in futures.values():
+            if not future.done():
+                future.set_exception(error)
 
-    def _check_open(self) -> None:
-        if self._closed_error is not None:
-            raise self._closed_error
-        if self._ws is None or self._outbox is None:
+    def _deadline(self, timeout: float | None) -> float | None:
+        if timeout is None:
+            return None
+        if not timeout > 0:
+            raise UsageError(f"timeout must be a positive number of seconds or None: {timeout!r}.")
+        return asyncio.get_running_loop().time() + timeout
+
+    async def _await(
+        self, item: Request | Watch | None, deadline: float | None, what: str
+    ) -> dict[str, Any]:
+        if item is None:
+            raise UsageError("This client event expects no reply to wait for.")
+        future = self._futures.get(item)
+        if future is None:
+            future = self._future_for(item)
+        remaining = None if deadline is None else deadline - asyncio.get_running_loop().time()
+        try:
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError
+            return await asyncio.wait_for(asyncio.shield(future), remaining)
+        except TimeoutError:
+            self.protocol.requests.forget(item)
+            self._futures.pop(item, None)
+            future.cancel()
+            raise RealtimeTimeout(
+                f"No {what} from the server before the deadline. The server may be slow or the "
+                "request was ignored; see session.events for what arrived."
+            ) from None
+        except asyncio.CancelledError:
+            self.protocol.requests.forget(item)
+            self._futures.pop(item, None)
+            future.cancel()
+            raise
+
+    # --- sending -------------------------------------------------------------------------------
+    def _check_open(self) -> SendQueue:
+        if self.protocol.closed is not None:
+            raise self.protocol.closed
+        if self._ws is None or self._queue is None:
             raise UsageError("The session is not connected: use 'async with' or await connect().")
+        return self._queue
 
-    def send_nowait(
-        self, event: dict[str, Any], *, pcm: bytes | None = None, log_payload: dict | None = None
-    ) -> str:
-        """Queue a client event for sending (keeps order) and return its ``event_id``.
+    def send_nowait(self, event: dict[str, Any]) -> str:
+        """Queue any client event as is (the raw escape hatch) and return its ``event_id``.
 
-        ``pcm`` with ``log_payload`` lets audio appends be logged with a marker instead of base64.
-        Raises :class:`ConnectionClosed` if the socket is closed.
+        Raises :class:`~realtime_nb.errors.SendQueueFull` when the send queue is full,
+        :class:`UsageError` for an event JSON cannot carry (NaN, Infinity),
+        :class:`ConnectionClosed` when the socket is closed.
         """
-        self._check_open()
-        assert self._outbox is not None
-        event.setdefault("event_id", self._next_event_id())
-        text = json.dumps(event, separators=(",", ":"))
-        self._queued_bytes += len(text)
-        self._outbox.put_nowait((text, log_payload if log_payload is not None else event, pcm))
-        return event["event_id"]
+        queue = self._check_open()
+        out = self.protocol.prepare(event)
+        queue.put_nowait(out)
+        return out.event_id
 
-    async def send(self, event: dict[str, Any]) -> str:
-        """Send any client event as is (the raw escape hatch); returns its ``event_id``."""
-        return self.send_nowait(event)
+    async def send(self, event: dict[str, Any], *, timeout: float | None = 30.0) -> str:
+        """Send any client event as is, waiting for room in the send queue; returns its id."""
+        queue = self._check_open()
+        out = self.protocol.prepare(event)
+        await queue.put(out, self._deadline(timeout))
+        return out.event_id
 
-    async def _write_loop(self) -> None:
-        assert self._ws is not None and self._outbox is not None
-        ws, outbox = self._ws, self._outbox
-        while True:
-            job = await outbox.get()
-            if job is None:
-                return
-            text, payload, pcm = job
-            self._queued_bytes -= len(text)
-            try:
-                await ws.send(text)
-            except WSConnectionClosed:
-                t, wall = self._now()
-                self.events.local(
-                    "local.unsent",
-                    {"type": payload.get("type"), "reason": "socket closed"},
-                    t=t,
-                    wall=wall,
-                )
-                continue
-            t, wall = self._now()
-            self.events.record(
-                "client",
-                payload,
-                size=len(text),
-                t=t,
-                wall=wall,
-                audio_bytes=len(pcm) if pcm else 0,
-            )
-            self.conversation.apply_client(payload, pcm, t)
+    async def _request(
+        self,
+        event: dict[str, Any],
+        what: str,
+        deadline: float | None,
+        *,
+        key: object = None,
+    ) -> dict[str, Any]:
+        queue = self._check_open()
+        out = self.protocol.request(event, key=key)
+        self._future_for(out.request)
+        try:
+            await queue.put(out, deadline)
+        except BaseException:
+            if out.request is not None:
+                self.protocol.requests.forget(out.request)
+                self._futures.pop(out.request, None)
+            raise
+        return await self._await(out.request, deadline, what)
 
     def append_audio_nowait(self, pcm: bytes, *, event_id: str | None = None) -> bool:
         """Send PCM16 24 kHz bytes as one ``input_audio_buffer.append`` (the microphone path).
 
         Call on the session loop. ``event_id`` names the append (the widget matches it with the
-        stand-in's receipt times); by default the session numbers it. Returns False, and counts
-        the frame as dropped with a log row, when the socket is closed or the send queue holds
-        more than :data:`MAX_QUEUED_BYTES`.
+        stand-in's receipt times). Returns False when the frame was dropped by rule: the session
+        is closed, or more than :data:`~realtime_nb.send_queue.MIC_BACKLOG_LIMIT` bytes wait to
+        be sent (live audio that late is worse than a gap); drops are counted, one row per run.
         """
-        if self._closed_error is not None or self._outbox is None:
-            return self._drop_audio(len(pcm), "socket closed")
-        if self._queued_bytes > MAX_QUEUED_BYTES:
-            return self._drop_audio(len(pcm), "send queue full")
-        codec = self._input_codec()
-        wire = pcm if codec.format == "pcm16" else codec.encode(audio_mod.as_int16(pcm))
-        if not wire:
-            return True  # the G.711 resampler holds a few ms back; they go with the next frame
-        event_id = event_id or self._next_event_id()
-        event = protocol.input_audio_append(audio_mod.b64encode_audio(wire), event_id=event_id)
-        marker = audio_marker(len(wire))
-        marker["ms"] = round(len(pcm) / audio_mod.PCM16_BYTES_PER_MS, 1)  # right for G.711 too
-        payload = {"type": event["type"], "event_id": event_id, "audio": marker}
-        self.send_nowait(event, pcm=pcm, log_payload=payload)
+        if len(pcm) % 2:
+            pcm = pcm[:-1]
+        if self.protocol.closed is not None or self._queue is None:
+            return self.drop_mic_audio(len(pcm), "session closed")
+        if self._queue.nbytes > MIC_BACKLOG_LIMIT:
+            return self.drop_mic_audio(
+                len(pcm), f"send backlog over {MIC_BACKLOG_LIMIT // 1024} KiB (slow link)"
+            )
+        out = self.protocol.append_event(pcm, event_id=event_id)
+        t, wall = self.now()
+        self.protocol.end_drop_run(t, wall)
+        if out is not None:
+            self._queue.put_nowait(out)
         return True
 
-    def _flush_input_codec(self) -> None:
-        """Send what a G.711 resampler still holds at the end of a clip (no-op for PCM16)."""
-        codec = self._input_codec()
-        tail = codec.flush()
-        if tail and self._closed_error is None:
-            event = protocol.input_audio_append(audio_mod.b64encode_audio(tail))
-            event["event_id"] = self._next_event_id()
-            marker = audio_marker(len(tail))
-            marker["ms"] = round(len(tail) / audio_mod.G711_BYTES_PER_MS, 1)
-            payload = {"type": event["type"], "event_id": event["event_id"], "audio": marker}
-            pcm = audio_mod.to_pcm16_bytes(audio_mod.decode_from_format(tail, codec.format))
-            self.send_nowait(event, pcm=pcm, log_payload=payload)
-
-    def _input_codec(self) -> audio_mod.StreamCodec:
-        """The streaming encoder for the mic path, renewed when the input format changes."""
-        fmt = self.input_format
-        codec = self._codecs.get("input")
-        if codec is None or codec.format != fmt:
-            codec = self._codecs["input"] = audio_mod.StreamCodec(fmt)
-        return codec
-
-    def _drop_audio(self, nbytes: int, why: str) -> bool:
-        self.dropped_audio_bytes += nbytes
-        self.dropped_audio_frames += 1
-        t, wall = self._now()
-        self.events.local(
-            "local.dropped_audio",
-            {"bytes": nbytes, "reason": why, "total_dropped_frames": self.dropped_audio_frames},
-            t=t,
-            wall=wall,
-        )
+    def drop_mic_audio(self, nbytes: int, reason: str) -> bool:
+        """Count a live mic frame dropped by rule (one log row per run); returns False."""
+        t, wall = self.now()
+        self.protocol.drop_mic(nbytes, reason, t, wall)
         return False
 
-    # --- waiting -----------------------------------------------------------------------------
-    def _wait(
-        self, predicate: Callable[[dict[str, Any]], bool], blame_id: str | None = None
-    ) -> asyncio.Future[dict[str, Any]]:
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        if self._closed_error is not None:
-            future.set_exception(self._closed_error)
-        else:
-            self._waiters.append(_Waiter(predicate, future, blame_id))
-        return future
+    async def send_audio(
+        self,
+        source: np.ndarray | bytes | str | os.PathLike[str],
+        sample_rate: int | None = None,
+        *,
+        chunk_ms: float = 40.0,
+        realtime: bool = False,
+        timeout: float | None = 120.0,
+    ) -> float:
+        """Append audio to the input buffer, all of it, and return its duration in ms.
 
-    async def _await(
-        self, future: asyncio.Future[dict[str, Any]], timeout: float | None, what: str
-    ) -> dict[str, Any]:
+        ``source`` is a WAV path, WAV bytes, raw PCM16 bytes (pass ``sample_rate``) or a numpy
+        array of any dtype and rate (pass ``sample_rate``). It is resampled to 24 kHz mono,
+        encoded in the session's input format and sent in ``chunk_ms`` chunks, paced in real
+        time when ``realtime`` is true (as a microphone would). Returns when the socket has
+        taken the last chunk: the clip is delivered whole, or this raises
+        (:class:`RealtimeTimeout` when the link is too slow for ``timeout`` s — plus the clip's
+        length when ``realtime`` — saying how much went; :class:`ConnectionClosed`).
+        No reply is expected: with server VAD the server detects the turn; otherwise call
+        :meth:`commit`.
+        """
+        samples = audio_mod.load_audio(source, sample_rate)
+        queue = self._check_open()
+        step = max(1, int(audio_mod.SAMPLE_RATE * chunk_ms / 1000))
+        if (step * 2 + 2) // 3 * 4 > MAX_APPEND_BASE64:
+            raise UsageError(
+                f"chunk_ms={chunk_ms} makes appends larger than the protocol's 15 MiB limit "
+                f"per input_audio_buffer.append; use chunk_ms <= {MAX_APPEND_MS}."
+            )
+        total_ms = len(samples) * 1000 / audio_mod.SAMPLE_RATE
+        loop = asyncio.get_running_loop()
+        deadline = self._deadline(timeout)
+        if deadline is not None and realtime:
+            deadline += total_ms / 1000
+        start = loop.time()
+        last: Outgoing | None = None
+        offsets = range(0, len(samples), step)
+        queued = 0
         try:
-            return await asyncio.wait_for(future, timeout)
-        except TimeoutError:
+            for i, offset in enumerate(offsets):
+                chunk = samples[offset : offset + step].tobytes()
+                out = self.protocol.append_event(chunk, flush=i == len(offsets) - 1)
+                if out is not None:
+                    await queue.put(out, deadline)
+                    last = out
+                queued = offset + step
+                if realtime:
+                    delay = start + (i + 1) * chunk_ms / 1000 - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                elif i % 32 == 31:
+                    await asyncio.sleep(0)  # let the writer start on big inputs
+            if last is not None:
+                last.written = loop.create_future()
+                last.written.add_done_callback(_retrieve)
+                remaining = None if deadline is None else max(deadline - loop.time(), 0)
+                await asyncio.wait_for(asyncio.shield(last.written), remaining)
+        except (RealtimeTimeout, TimeoutError):
+            sent_ms = min(queued, len(samples)) * 1000 / audio_mod.SAMPLE_RATE
             raise RealtimeTimeout(
-                f"No {what} from the server within {timeout} s. The server may be slow or the "
-                "request was ignored; see session.events for what arrived."
+                f"send_audio: the socket had not taken the whole clip ({total_ms:.0f} ms) after "
+                f"{timeout} s; {sent_ms:.0f} ms was queued ({self.queued_bytes / 1e6:.1f} MB "
+                "still unsent). The link is slower than the audio; pass a larger timeout."
             ) from None
+        return total_ms
+
+    # --- public verbs (shaped like the wire, as openai-python does) --------------------------
+    async def update_session(
+        self, session: dict[str, Any] | None = None, *, timeout: float | None = 30.0, **fields: Any
+    ) -> dict[str, Any]:
+        """Send ``session.update`` and return the effective session from ``session.updated``.
+
+        Accepts the GA shape (``{"audio": {"input": {...}}}``) or keyword fields. Raises
+        :class:`ServerError` when the server rejects the update (then nothing changed).
+        """
+        event = self.protocol.session_update_event({**(session or {}), **fields})
+        reply = await self._request(event, "session.updated", self._deadline(timeout))
+        session_out = reply.get("session")
+        return session_out if isinstance(session_out, dict) else {}
+
+    async def send_text(
+        self, text: str, *, role: str = "user", timeout: float | None = 30.0
+    ) -> str:
+        """Add a text message to the conversation (no response); returns the item id."""
+        return await self._send_text(text, role, self._deadline(timeout))
+
+    async def _send_text(self, text: str, role: str, deadline: float | None) -> str:
+        item_id = protocol.IdFactory().new("item", 21)
+        if role == "user":
+            item = protocol.user_text_item(text, item_id=item_id)
+        elif role == "system":
+            item = {
+                "id": item_id,
+                "type": "message",
+                "role": "system",
+                "content": [{"type": "input_text", "text": text}],
+            }
+        else:
+            raise UsageError(f"role must be 'user' or 'system', not {role!r}.")
+        return await self._create_item(item, deadline)
+
+    async def create_item(
+        self,
+        item: dict[str, Any],
+        *,
+        previous_item_id: str | None = None,
+        timeout: float | None = 30.0,
+    ) -> str:
+        """Add any conversation item (GA shape); returns its id (one is chosen if it has none)."""
+        return await self._create_item(dict(item), self._deadline(timeout), previous_item_id)
+
+    async def _create_item(
+        self, item: dict[str, Any], deadline: float | None, previous_item_id: str | None = None
+    ) -> str:
+        item_id = item.setdefault("id", protocol.IdFactory().new("item", 21))
+        await self._request(
+            protocol.item_create(item, previous_item_id=previous_item_id),
+            "conversation.item.added",
+            deadline,
+        )
+        return str(item_id)
+
+    async def commit(self, *, timeout: float | None = 30.0) -> str:
+        """Commit the input buffer as a user item; returns its id (needs ≥ 100 ms of audio)."""
+        reply = await self._request(
+            protocol.input_audio_commit(), "input_audio_buffer.committed", self._deadline(timeout)
+        )
+        return str(reply.get("item_id"))
+
+    async def clear_audio(self, *, timeout: float | None = 30.0) -> None:
+        """Discard the uncommitted input audio."""
+        await self._request(
+            protocol.input_audio_clear(), "input_audio_buffer.cleared", self._deadline(timeout)
+        )
+
+    async def end_turn(self, *, timeout: float | None = 30.0) -> str | None:
+        """Push-to-talk: commit the audio sent since the turn began and ask for a response.
+
+        Returns the response id, or None when less than the 100 ms the server needs was
+        captured (then a ``local.turn_too_short`` row says how much there was).
+        """
+        deadline = self._deadline(timeout)
+        try:
+            await self._request(
+                protocol.input_audio_commit(), "input_audio_buffer.committed", deadline
+            )
+        except ServerError as exc:
+            if exc.code != "input_audio_buffer_commit_empty":
+                raise
+            ms = self.conversation.pending_input_bytes / audio_mod.PCM16_BYTES_PER_MS
+            self.log_local("local.turn_too_short", {"ms": round(ms, 1), "needed_ms": 100})
+            return None
+        return await self._create_response(None, deadline)
+
+    async def create_response(
+        self, response: dict[str, Any] | None = None, *, timeout: float | None = 30.0, **params: Any
+    ) -> str:
+        """Send ``response.create`` and return the id from *its* ``response.created``."""
+        return await self._create_response({**(response or {}), **params}, self._deadline(timeout))
+
+    async def _create_response(self, body: dict[str, Any] | None, deadline: float | None) -> str:
+        reply = await self._request(
+            protocol.response_create(body or None), "response.created", deadline
+        )
+        return str((reply.get("response") or {}).get("id"))
+
+    async def cancel_response(
+        self, response_id: str | None = None, *, timeout: float | None = 30.0
+    ) -> dict[str, Any] | None:
+        """Cancel the active response; returns its ``response.done`` (None if none was active)."""
+        target = response_id or self.conversation.active_response_id
+        try:
+            done = await self._request(
+                protocol.response_cancel(response_id),
+                "response.done",
+                self._deadline(timeout),
+                key=target,
+            )
+        except ServerError as exc:
+            if exc.code == "response_cancel_not_active":
+                return None
+            raise
+        body = done.get("response")
+        return body if isinstance(body, dict) else None
+
+    async def cancel_active_response(self, *, timeout: float | None = 30.0) -> None:
+        """Cancel the default conversation's active response, if there is one (a stop button)."""
+        active = self.conversation.active_response_id
+        if active is not None:
+            await self.cancel_response(active, timeout=timeout)
+
+    async def truncate(
+        self,
+        item_id: str,
+        audio_end_ms: int,
+        *,
+        content_index: int = 0,
+        timeout: float | None = 30.0,
+    ) -> int:
+        """Tell the server only ``audio_end_ms`` of an assistant item was heard.
+
+        The value is clamped to the audio actually received for the item (never a guess past
+        it); returns the value sent. Raises :class:`UsageError` for a negative or non-integer
+        value, :class:`ServerError` if the server refuses.
+        """
+        if isinstance(audio_end_ms, bool) or not isinstance(audio_end_ms, int | np.integer):
+            raise UsageError(f"audio_end_ms must be an integer number of ms, not {audio_end_ms!r}.")
+        if audio_end_ms < 0:
+            raise UsageError(f"audio_end_ms must be >= 0, not {audio_end_ms}.")
+        value = self.protocol.clamp_truncate(item_id, int(audio_end_ms))
+        await self._request(
+            protocol.item_truncate(item_id, value, content_index),
+            "conversation.item.truncated",
+            self._deadline(timeout),
+        )
+        return value
+
+    async def interrupt(
+        self, item_id: str, played_samples: int, *, timeout: float | None = 30.0
+    ) -> int | None:
+        """Barge-in bookkeeping after the player stopped (DESIGN.md §3).
+
+        ``played_samples`` is what the speaker really played of assistant item ``item_id`` (24 kHz
+        samples, counted by the player, never guessed from the wall clock). Sends
+        ``response.cancel`` first when the response is still active and the session does not
+        auto-interrupt, then ``conversation.item.truncate`` with ``audio_end_ms =
+        floor(played / 24)`` clamped to the audio received. Returns the ``audio_end_ms`` sent, or
+        None when the item has no audio to truncate (nothing was received for it).
+        """
+        cancel, end_ms = self.protocol.truncate_plan(item_id, played_samples)
+        if end_ms is None:
+            return None
+        deadline = self._deadline(timeout)
+        if cancel is not None:
+            remaining = None if deadline is None else deadline - asyncio.get_running_loop().time()
+            await self.cancel_response(cancel, timeout=remaining)
+        await self._request(
+            protocol.item_truncate(item_id, end_ms, 0), "conversation.item.truncated", deadline
+        )
+        return end_ms
+
+    async def delete_item(self, item_id: str, *, timeout: float | None = 30.0) -> None:
+        await self._request(
+            protocol.item_delete(item_id), "conversation.item.deleted", self._deadline(timeout)
+        )
+
+    async def retrieve_item(self, item_id: str, *, timeout: float | None = 30.0) -> dict[str, Any]:
+        """Ask the server for an item as it holds it (``conversation.item.retrieved``)."""
+        reply = await self._request(
+            protocol.item_retrieve(item_id), "conversation.item.retrieved", self._deadline(timeout)
+        )
+        item = reply.get("item")
+        return item if isinstance(item, dict) else {}
+
+    async def send_function_output(
+        self, call_id: str, output: str | dict[str, Any], *, timeout: float | None = 30.0
+    ) -> str:
+        """Add a ``function_call_output`` item for a tool call; returns the item id."""
+        text = output if isinstance(output, str) else json.dumps(output, allow_nan=False)
+        item = protocol.function_call_output_item(call_id, text)
+        return await self._create_item(item, self._deadline(timeout))
+
+    async def ask(
+        self,
+        message: str | np.ndarray | bytes | os.PathLike[str] | None = None,
+        sample_rate: int | None = None,
+        *,
+        timeout: float | None = 120.0,
+        **response_params: Any,
+    ) -> Response:
+        """Say something and wait for the whole answer (``response.done``).
+
+        ``message`` is text, or audio (array with ``sample_rate``, WAV path/bytes) sent as a user
+        ``input_audio`` item, or None to just ask for a response. Extra keywords go into
+        ``response.create`` (``output_modalities=["text"]``, ``instructions=…``,
+        ``conversation="none"``). ``timeout`` bounds the whole call.
+
+        The answer is *this* request's response, even with other responses running (matched by
+        ``response.metadata``; see :mod:`realtime_nb.correlation`). A ``cancelled`` or
+        ``incomplete`` response is returned (``Response.ok`` is False); a ``failed`` one raises
+        :class:`ResponseFailed`. A string ending in an audio extension (``"q.wav"``) must be an
+        existing file (:class:`UsageError` otherwise: send text with :meth:`send_text`).
+        """
+        deadline = self._deadline(timeout)
+        t_start = self.now()[0]
+        if isinstance(message, str) and not _names_audio_file(message):
+            await self._send_text(message, "user", deadline)
+        elif message is not None:
+            samples = audio_mod.load_audio(message, sample_rate)
+            wire = audio_mod.encode_for_format(samples, self.input_format)
+            item = protocol.user_audio_item(audio_mod.b64encode_audio(wire))
+            await self._create_item(item, deadline)
+        queue = self._check_open()
+        out = self.protocol.request(protocol.response_create(response_params or None))
+        request = out.request
+        assert request is not None
+
+        def is_done(e: dict[str, Any]) -> bool:
+            if e.get("type") != "response.done" or request.reply is None:
+                return False
+            return _response_id(e) == _response_id(request.reply)
+
+        finished = self.protocol.requests.watch(is_done, blame_id=out.event_id)
+        self._future_for(request)
+        self._future_for(finished)
+        try:
+            await queue.put(out, deadline)
+            created = await self._await(request, deadline, "response.created")
+            done = await self._await(finished, deadline, "response.done")
+        finally:
+            self.protocol.requests.forget(request)
+            self.protocol.requests.forget(finished)
+            for item in (request, finished):
+                future = self._futures.pop(item, None)
+                if future is not None and not future.done():
+                    future.cancel()
+        result = build_response(
+            self.conversation, _response_id(created) or "", t_start=t_start, done=done
+        )
+        if result.status == "failed":
+            raise ResponseFailed(
+                f"The response {result.id} failed: {result.status_details}. "
+                "See session.events for the error.",
+                result,
+            )
+        return result
+
+    def response(
+        self, response_id: str, *, t_start: float | None = None, done: dict | None = None
+    ) -> Response:
+        """Assemble a :class:`Response` from the conversation state."""
+        return build_response(self.conversation, response_id, t_start=t_start, done=done)
 
     async def wait_for(
         self,
@@ -609,335 +981,58 @@ class RealtimeSession:
         def match(e: dict[str, Any]) -> bool:
             return e["type"] == type_ and (predicate is None or predicate(e))
 
+        deadline = self._deadline(timeout)
         if after is not None:
             for row in self.events.since(after):
                 if row.direction == "server" and match(row.payload):
                     return row.payload
-        return await self._await(self._wait(match), timeout, type_)
+        if self.protocol.closed is not None:
+            raise self.protocol.closed
+        watch = self.protocol.requests.watch(match)
+        self._future_for(watch)
+        return await self._await(watch, deadline, type_)
 
-    async def _request(
-        self,
-        event: dict[str, Any],
-        until: Callable[[dict[str, Any]], bool],
-        what: str,
-        timeout: float | None,
-    ) -> dict[str, Any]:
-        self._check_open()
-        event.setdefault("event_id", self._next_event_id())
-        future = self._wait(until, blame_id=event["event_id"])
-        self.send_nowait(event)
-        return await self._await(future, timeout, what)
-
-    # --- public verbs (shaped like the wire, as openai-python does) --------------------------
-    async def update_session(
-        self, session: dict[str, Any] | None = None, *, timeout: float | None = 30.0, **fields: Any
-    ) -> dict[str, Any]:
-        """Send ``session.update`` and return the effective session from ``session.updated``.
-
-        Accepts the GA shape (``{"audio": {"input": {...}}}``) or keyword fields. Raises
-        :class:`ServerError` when the server rejects the update (then nothing changed).
-        """
-        body = {**(session or {}), **fields}
-        if protocol.is_beta_session(body) and not self.endpoint.beta:
-            body = protocol.session_beta_to_ga(body)
-        self.requested_config = protocol.deep_merge(self.requested_config, body)
-        wire = body
-        if self.endpoint.beta:
-            wire = protocol.session_ga_to_beta(body)
-            event = {"type": "session.update", "session": wire}
-        else:
-            event = protocol.session_update(wire)
-        reply = await self._request(
-            event, lambda e: e["type"] == "session.updated", "session.updated", timeout
-        )
-        return reply.get("session") or {}
-
-    async def send_text(
-        self, text: str, *, role: str = "user", timeout: float | None = 30.0
-    ) -> str:
-        """Add a text message to the conversation (no response); returns the item id."""
-        item_id = protocol.IdFactory().new("item", 21)
-        if role == "user":
-            item = protocol.user_text_item(text, item_id=item_id)
-        elif role == "system":
-            item = {
-                "id": item_id,
-                "type": "message",
-                "role": "system",
-                "content": [{"type": "input_text", "text": text}],
-            }
-        else:
-            raise UsageError(f"role must be 'user' or 'system', not {role!r}.")
-        return await self._create_item(item, timeout)
-
-    async def _create_item(self, item: dict[str, Any], timeout: float | None) -> str:
-        item_id = item.setdefault("id", protocol.IdFactory().new("item", 21))
-        added = ("conversation.item.added", "conversation.item.created")
-        await self._request(
-            protocol.item_create(item),
-            lambda e: e["type"] in added and (e.get("item") or {}).get("id") == item_id,
-            "conversation.item.added",
-            timeout,
-        )
-        return item_id
-
-    async def send_audio(
-        self,
-        source: np.ndarray | bytes | str | os.PathLike[str],
-        sample_rate: int | None = None,
-        *,
-        chunk_ms: float = 40.0,
-        realtime: bool = False,
-    ) -> float:
-        """Append audio to the input buffer; returns its duration in ms.
-
-        ``source`` is a WAV path, WAV bytes, raw PCM16 bytes (pass ``sample_rate``) or a numpy
-        array of any dtype and rate (pass ``sample_rate``). It is resampled to 24 kHz mono,
-        encoded in the session's input format and sent in ``chunk_ms`` chunks, paced in real
-        time when ``realtime`` is true (as a microphone would). No reply is expected: with
-        server VAD the server detects the turn; otherwise call :meth:`commit`.
-        """
-        samples = audio_mod.load_audio(source, sample_rate)
-        self._check_open()
-        step = max(1, int(audio_mod.SAMPLE_RATE * chunk_ms / 1000))
-        if (step * 2 + 2) // 3 * 4 > MAX_APPEND_BASE64:
-            raise UsageError(
-                f"chunk_ms={chunk_ms} makes appends larger than the protocol's 15 MiB limit "
-                f"per input_audio_buffer.append; use chunk_ms <= {MAX_APPEND_MS}."
+    # --- reconnect -------------------------------------------------------------------------------
+    async def _run_reconnect(self, code: int | None) -> None:
+        old_session = self.protocol.session_id
+        for attempt in range(1, self.max_reconnects - self.reconnects + 1):
+            delay = min(0.2 * 2 ** (attempt - 1), 5.0)
+            self.log_local(
+                "local.reconnecting", {"attempt": attempt, "after_close": code, "delay_s": delay}
             )
-        start = time.monotonic()
-        for i, offset in enumerate(range(0, len(samples), step)):
-            self.append_audio_nowait(samples[offset : offset + step].tobytes())
-            if realtime:
-                delay = start + (i + 1) * chunk_ms / 1000 - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            elif i % 32 == 31:
-                await asyncio.sleep(0)  # let the writer drain big inputs
-        self._flush_input_codec()
-        return len(samples) * 1000 / audio_mod.SAMPLE_RATE
-
-    async def commit(self, *, timeout: float | None = 30.0) -> str:
-        """Commit the input buffer as a user item; returns its id (needs ≥ 100 ms of audio)."""
-        reply = await self._request(
-            protocol.input_audio_commit(),
-            lambda e: e["type"] == "input_audio_buffer.committed",
-            "input_audio_buffer.committed",
-            timeout,
-        )
-        return str(reply.get("item_id"))
-
-    async def clear_audio(self, *, timeout: float | None = 30.0) -> None:
-        """Discard the uncommitted input audio."""
-        await self._request(
-            protocol.input_audio_clear(),
-            lambda e: e["type"] == "input_audio_buffer.cleared",
-            "input_audio_buffer.cleared",
-            timeout,
-        )
-
-    async def create_response(
-        self, response: dict[str, Any] | None = None, *, timeout: float | None = 30.0, **params: Any
-    ) -> str:
-        """Send ``response.create`` and return the new response id from ``response.created``."""
-        body = {**(response or {}), **params} or None
-        reply = await self._request(
-            protocol.response_create(body),
-            lambda e: e["type"] == "response.created",
-            "response.created",
-            timeout,
-        )
-        return str((reply.get("response") or {}).get("id"))
-
-    async def cancel_response(
-        self, response_id: str | None = None, *, timeout: float | None = 30.0
-    ) -> dict[str, Any] | None:
-        """Cancel the active response; returns its ``response.done`` (None if none was active)."""
-        target = response_id or self.conversation.active_response_id
-        try:
-            done = await self._request(
-                protocol.response_cancel(response_id),
-                lambda e: (
-                    e["type"] == "response.done"
-                    and (target is None or (e.get("response") or {}).get("id") == target)
-                ),
-                "response.done",
-                timeout,
-            )
-        except ServerError as exc:
-            if exc.code == "response_cancel_not_active":
-                return None
-            raise
-        return done.get("response")
-
-    async def truncate(
-        self,
-        item_id: str,
-        audio_end_ms: int,
-        *,
-        content_index: int = 0,
-        timeout: float | None = 30.0,
-    ) -> int:
-        """Tell the server only ``audio_end_ms`` of an assistant item was heard.
-
-        The value is clamped to the audio actually received for the item (never a guess past
-        it); returns the value sent. Raises :class:`UsageError` for a negative or non-integer
-        value, :class:`ServerError` if the server refuses.
-        """
-        if isinstance(audio_end_ms, bool) or not isinstance(audio_end_ms, (int, np.integer)):
-            raise UsageError(f"audio_end_ms must be an integer number of ms, not {audio_end_ms!r}.")
-        if audio_end_ms < 0:
-            raise UsageError(f"audio_end_ms must be >= 0, not {audio_end_ms}.")
-        limit = self.conversation.audio_played_limit_ms(item_id)
-        value = int(min(int(audio_end_ms), limit)) if limit is not None else int(audio_end_ms)
-        await self._request(
-            protocol.item_truncate(item_id, value, content_index),
-            lambda e: e["type"] == "conversation.item.truncated" and e.get("item_id") == item_id,
-            "conversation.item.truncated",
-            timeout,
-        )
-        return value
-
-    async def interrupt(
-        self, item_id: str, played_samples: int, *, timeout: float | None = 30.0
-    ) -> int | None:
-        """Barge-in bookkeeping after the player stopped (DESIGN.md §3).
-
-        ``played_samples`` is what the speaker really played of assistant item ``item_id`` (24 kHz
-        samples, counted by the player, never guessed from the wall clock). Sends
-        ``response.cancel`` first when the response is still active and the session does not
-        auto-interrupt, then ``conversation.item.truncate`` with ``audio_end_ms =
-        floor(played / 24)`` clamped to the audio received. Returns the ``audio_end_ms`` sent, or
-        None when the item has no audio to truncate (nothing was received for it).
-        """
-        if played_samples < 0:
-            raise UsageError(f"played_samples must be >= 0, not {played_samples}.")
-        item = self.conversation.item(item_id)
-        if item is None or not item.audio_bytes_received:
-            return None
-        turn = ((self.session_config.get("audio") or {}).get("input") or {}).get("turn_detection")
-        auto = bool(turn) and turn.get("interrupt_response", True)
-        state = self.conversation.responses.get(item.response_id or "")
-        if not auto and state is not None and state.status == "in_progress":
-            await self.cancel_response(state.id, timeout=timeout)
-        return await self.truncate(item_id, int(played_samples) * 1000 // 24_000, timeout=timeout)
-
-    async def delete_item(self, item_id: str, *, timeout: float | None = 30.0) -> None:
-        await self._request(
-            protocol.item_delete(item_id),
-            lambda e: e["type"] == "conversation.item.deleted" and e.get("item_id") == item_id,
-            "conversation.item.deleted",
-            timeout,
-        )
-
-    async def send_function_output(
-        self, call_id: str, output: str | dict[str, Any], *, timeout: float | None = 30.0
-    ) -> str:
-        """Add a ``function_call_output`` item for a tool call; returns the item id."""
-        text = output if isinstance(output, str) else json.dumps(output)
-        return await self._create_item(protocol.function_call_output_item(call_id, text), timeout)
-
-    async def ask(
-        self,
-        message: str | np.ndarray | bytes | os.PathLike[str] | None = None,
-        sample_rate: int | None = None,
-        *,
-        timeout: float | None = 120.0,
-        **response_params: Any,
-    ) -> Response:
-        """Say something and wait for the whole answer (``response.done``).
-
-        ``message`` is text, or audio (array with ``sample_rate``, WAV path/bytes) sent as a user
-        ``input_audio`` item, or None to just ask for a response. Extra keywords go into
-        ``response.create`` (``output_modalities=["text"]``, ``instructions=…``).
-        Raises :class:`ResponseFailed` when the response ends ``failed``.
-        """
-        t_start = time.monotonic() - self._t0
-        if isinstance(message, str) and not _looks_like_path(message):
-            await self.send_text(message, timeout=timeout)
-        elif message is not None:
-            samples = audio_mod.load_audio(message, sample_rate)
-            wire = audio_mod.encode_for_format(samples, self.input_format)
-            item = protocol.user_audio_item(audio_mod.b64encode_audio(wire))
-            await self._create_item(item, timeout)
-        event = protocol.response_create(response_params or None, self._next_event_id())
-        # Both waiters exist before the request goes out: frames that arrive together are
-        # dispatched without yielding, so response.done may follow response.created at once.
-        seen: dict[str, str] = {}
-
-        def is_created(e: dict[str, Any]) -> bool:
-            if e["type"] != "response.created" or "id" in seen:
-                return False
-            seen["id"] = (e.get("response") or {}).get("id") or ""
-            return True
-
-        def is_done(e: dict[str, Any]) -> bool:
-            return e["type"] == "response.done" and (e.get("response") or {}).get("id") == seen.get(
-                "id"
-            )
-
-        created = self._wait(is_created, event["event_id"])
-        finished = self._wait(is_done, event["event_id"])
-        self.send_nowait(event)
-        await self._await(created, timeout, "response.created")
-        response_id = seen["id"]
-        done = await self._await(finished, timeout, "response.done")
-        result = self.response(str(response_id), t_start=t_start, done=done)
-        if result.status == "failed":
-            raise ResponseFailed(
-                f"The response {response_id} failed: {result.status_details}. "
-                "See session.events for the error.",
-                result,
-            )
-        return result
-
-    def response(
-        self, response_id: str, *, t_start: float | None = None, done: dict | None = None
-    ) -> Response:
-        """Assemble a :class:`Response` from the conversation state."""
-        state = self.conversation.responses.get(response_id)
-        body = (done or {}).get("response") or {}
-        text, transcript, pcm = self.conversation.response_output(response_id)
-        calls = []
-        for item_id in state.output_item_ids if state else []:
-            item: ConversationItem | None = self.conversation.item(item_id)
-            if item is not None and item.type == "function_call":
-                calls.append(
-                    {
-                        "name": item.name,
-                        "call_id": item.call_id,
-                        "arguments": item.arguments,
-                        "item_id": item.id,
-                    }
-                )
-        timing: dict[str, float | None] = {}
-        if state is not None and t_start is not None:
-            for key, t in (
-                ("created_ms", state.created_t),
-                ("first_audio_ms", state.first_audio_t),
-                ("first_text_ms", state.first_text_t),
-                ("done_ms", state.done_t),
-            ):
-                timing[key] = None if t is None else round((t - t_start) * 1000, 2)
-        return Response(
-            id=response_id,
-            status=(state.status if state else body.get("status")) or "unknown",
-            status_details=state.status_details if state else body.get("status_details"),
-            text=text,
-            transcript=transcript,
-            audio=pcm,
-            usage=state.usage if state else body.get("usage"),
-            function_calls=calls,
-            timing=timing,
-        )
+            await asyncio.sleep(delay)
+            self._ws = None
+            try:
+                await self._open()
+                deadline = self._deadline(self.connect_timeout * 2)
+                replay = self.protocol.replay_events(history=self.replay_history)
+                for event in replay:
+                    what = "session.updated" if event["type"] == "session.update" else "item"
+                    await self._request(event, what, deadline)
+            except (RealtimeError, OSError) as exc:
+                self.log_local("local.reconnect_failed", {"attempt": attempt, "error": str(exc)})
+                ws = self._ws
+                if ws is not None and ws.transport is not None:
+                    ws.transport.abort()
+                continue
+            self.reconnects += 1
+            self.log_local(
+                "local.reconnected",
+                {"previous_session": old_session, "session": self.protocol.session_id,
+                 "replayed_items": sum(e["type"] == "conversation.item.create" for e in replay)},
+            )  # fmt: skip
+            if self.on_reconnect is not None:
+                self._safe_call(self.on_reconnect, self)
+            return
+        self.log_local("local.reconnect_gave_up", {"attempts": self.max_reconnects})
 
     # --- subscriptions -------------------------------------------------------------------------
     def on(self, type_: str, callback: EventCallback) -> Callable[[], None]:
         """Call ``callback(event)`` for each server event of ``type_`` (``"*"`` for all).
 
-        Callbacks run on the session's loop; a coroutine result is scheduled as a task. Errors
-        in callbacks become ``local.callback_error`` rows instead of vanishing. Returns a
-        function that unsubscribes.
+        Callbacks run on the session's loop; a coroutine result is scheduled as a task (cancelled
+        by :meth:`close`). Errors in callbacks become ``local.callback_error`` rows instead of
+        vanishing. Returns a function that unsubscribes.
         """
         self._callbacks.setdefault(type_, []).append(callback)
 
@@ -950,12 +1045,17 @@ class RealtimeSession:
     def on_output_audio(self, callback: AudioCallback) -> Callable[[], None]:
         """Call ``callback(item_id, response_id, pcm16_bytes_24k)`` for each output audio delta."""
         self._audio_callbacks.append(callback)
-        return lambda: self._audio_callbacks.remove(callback)
+
+        def off() -> None:
+            with contextlib.suppress(ValueError):
+                self._audio_callbacks.remove(callback)
+
+        return off
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         """Iterate over server events as they arrive; ends when the socket closes."""
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(ITERATOR_QUEUE_SIZE)
-        if self._closed_error is not None:
+        if self.protocol.closed is not None:
             return
         self._iterators.add(queue)
         try:
@@ -980,5 +1080,77 @@ class RealtimeSession:
         return item.audio()
 
 
-def _looks_like_path(text: str) -> bool:
-    return text.lower().endswith((".wav", ".wave")) and Path(text).exists()
+# --- helpers -------------------------------------------------------------------------------------
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _fail_written(out: Outgoing, error: BaseException | None) -> None:
+    if out.written is not None and not out.written.done():
+        out.written.set_exception(error or ConnectionClosed("The session was closed."))
+
+
+def _put_dropping_oldest(queue: asyncio.Queue[Any], value: Any) -> bool:
+    """Put ``value``; when full, drop the oldest first. Returns True when one was dropped."""
+    dropped = False
+    if queue.full():
+        queue.get_nowait()
+        dropped = True
+    queue.put_nowait(value)
+    return dropped
+
+
+def _response_id(event: dict[str, Any]) -> str | None:
+    response = event.get("response")
+    value = response.get("id") if isinstance(response, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _names_audio_file(text: str) -> bool:
+    """True when ``text`` is meant as an audio file; raises when that file does not exist."""
+    stripped = text.strip()
+    if "\n" in stripped or not stripped.lower().endswith(AUDIO_EXTENSIONS):
+        return False
+    if Path(stripped).expanduser().is_file():
+        return True
+    raise UsageError(
+        f"ask({text!r}): there is no audio file {stripped!r} (relative to {os.getcwd()}). Fix "
+        "the path, or to say these words as text use send_text() then create_response()."
+    )
+
+
+def _connect_error(exc: BaseException, url: str, timeout: float) -> RealtimeError | None:
+    """The error to raise for a failed WebSocket open (None: re-raise ``exc`` as is)."""
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
+        if status in (401, 403):
+            return AuthenticationError(
+                f"{url} refused the credentials with HTTP {status}. Check OPENAI_API_KEY (or "
+                "api_key=...); for Azure pass azure_endpoint=... so the key goes in the 'api-key' "
+                "header, or bearer_token=... for an Entra token.",
+                {"error": {"code": f"http_{status}", "message": f"HTTP {status}"}},
+            )
+        if status == 404:
+            return ModelNotFoundError(
+                f"{url} answered HTTP 404: there is no Realtime endpoint at this path. Check the "
+                "URL (it ends in /v1/realtime, or /openai/v1/realtime on Azure) and the model.",
+                {"error": {"code": "http_404", "message": "HTTP 404"}},
+            )
+        return ConnectionClosed(
+            f"{url} refused the WebSocket upgrade with HTTP {status}. Is this a Realtime server?"
+        )
+    if isinstance(exc, TimeoutError):
+        return ConnectionClosed(
+            f"No WebSocket handshake from {url} within {timeout:g} s: the server accepted the "
+            "connection but did not answer. Is it overloaded, or not a WebSocket server?"
+        )
+    if isinstance(exc, OSError | InvalidHandshake | InvalidURI):
+        return ConnectionClosed(
+            f"Could not open a WebSocket to {url}: {exc}. Is the server running and the URL "
+            "right? (Offline: start realtime_nb.server.LocalServer, or leave url unset.)"
+        )
+    return None
+
+
+__all__ = ["AudioCallback", "EventCallback", "RealtimeSession", "Response"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._loop import LoopThread, shared_loop
+from ._loop import LoopThread, acquire_shared_loop, release_shared_loop
 from .endpoint import DEFAULT_MODEL
 from .errors import UsageError
 from .session import EventCallback, RealtimeSession, Response
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
+#: How much longer a blocking call waits than the deadline its coroutine enforces itself.
+SYNC_GRACE_S = 5.0
 
 
 def wants_offline(url: str | None, api_key: str | None, azure_endpoint: str | None) -> bool:
@@ -64,7 +66,9 @@ class Session:
         **options: Any,
     ) -> None:
         self.timeout = timeout
-        self._loop = loop or shared_loop()
+        self._owns_loop_ref = loop is None
+        self._loop = loop or acquire_shared_loop()
+        self._released = False
         self.offline = (
             wants_offline(url, api_key, options.get("azure_endpoint"))
             if offline is None
@@ -79,15 +83,30 @@ class Session:
             url = self.server.url
         elif server_options:
             raise UsageError("server_options only applies to the offline stand-in (offline=True).")
-        self.async_session = RealtimeSession(
-            url, api_key=api_key, model=model, session=session, **options
-        )
+        try:
+            self.async_session = RealtimeSession(
+                url, api_key=api_key, model=model, session=session, **options
+            )
+        except BaseException:
+            self._release()
+            raise
         if connect:
-            self.connect()
+            try:
+                self.connect()
+            except BaseException:
+                self.close()
+                raise
 
     # --- plumbing -----------------------------------------------------------------------------
-    def _run(self, coro: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
-        return self._loop.run(coro, self.timeout if timeout is None else timeout)
+    def _run(self, coro: Coroutine[Any, Any, Any], inner_timeout: float | None = None) -> Any:
+        """Run ``coro`` on the loop and wait for it; its own exception comes through unchanged.
+
+        ``inner_timeout`` is the deadline the coroutine enforces itself: the wait here only adds
+        a grace period, so the coroutine's own :class:`RealtimeTimeout` (which says what was
+        missing) is what the caller sees, never a generic one from this thread.
+        """
+        limit = None if inner_timeout is None else inner_timeout + SYNC_GRACE_S
+        return self._loop.run(coro, limit)
 
     async def _arun(self, coro: Coroutine[Any, Any, Any]) -> Any:
         return await asyncio.wrap_future(self._loop.submit(coro))
@@ -97,20 +116,38 @@ class Session:
         self._loop.call_soon(fn, *args)
 
     # --- lifecycle ----------------------------------------------------------------------------
+    @property
+    def loop(self) -> LoopThread:
+        """The background loop thread this session's socket lives on."""
+        return self._loop
+
     def connect(self) -> Session:
-        self._run(self.async_session.connect())
+        """Open the socket (done by the constructor unless ``connect=False``)."""
+        self._run(self.async_session.connect(), self.async_session.connect_timeout * 3)
         return self
 
     def close(self) -> None:
-        """Close the socket (and the stand-in, if this session started it). Idempotent."""
-        if self._loop.alive:
+        """Close the socket (and the stand-in, if this session started it). Idempotent.
+
+        Returns within the session's ``close_timeout`` (2 s by default) plus the stand-in's stop;
+        no task of this session is left on the loop, and the shared loop thread itself stops
+        when the last session using it closes.
+        """
+        session = self.__dict__.get("async_session")
+        if session is not None and self._loop.alive:
             try:
-                self._run(self.async_session.close(), timeout=10)
+                self._run(session.close(), session.close_timeout)
             except Exception:
                 log.debug("close failed", exc_info=True)
         if self.server is not None:
             self.server.stop()
             self.server = None
+        self._release()
+
+    def _release(self) -> None:
+        if self._owns_loop_ref and not self._released:
+            self._released = True
+            release_shared_loop(self._loop)
 
     def __enter__(self) -> Session:
         return self
@@ -155,36 +192,67 @@ class Session:
 
     # --- verbs (blocking) ---------------------------------------------------------------------
     def update_session(self, session: dict[str, Any] | None = None, **fields: Any) -> dict:
-        return self._run(self.async_session.update_session(session, **fields))
+        t = self.timeout
+        return self._run(self.async_session.update_session(session, timeout=t, **fields), t)
 
     def send_text(self, text: str, *, role: str = "user") -> str:
-        return self._run(self.async_session.send_text(text, role=role))
+        t = self.timeout
+        return self._run(self.async_session.send_text(text, role=role, timeout=t), t)
 
-    def send_audio(self, source: Any, sample_rate: int | None = None, **kw: Any) -> float:
-        return self._run(self.async_session.send_audio(source, sample_rate, **kw), timeout=None)
+    def send_audio(
+        self,
+        source: Any,
+        sample_rate: int | None = None,
+        *,
+        timeout: float | None = 120.0,
+        **kw: Any,
+    ) -> float:
+        """See :meth:`RealtimeSession.send_audio`: the whole clip is delivered, or this raises."""
+        coro = self.async_session.send_audio(source, sample_rate, timeout=timeout, **kw)
+        if timeout is None:
+            return self._run(coro, None)
+        samples_ms = 0.0 if not kw.get("realtime") else _duration_ms(source, sample_rate)
+        return self._run(coro, timeout + samples_ms / 1000)
 
     def commit(self) -> str:
-        return self._run(self.async_session.commit())
+        return self._run(self.async_session.commit(timeout=self.timeout), self.timeout)
 
     def clear_audio(self) -> None:
-        self._run(self.async_session.clear_audio())
+        self._run(self.async_session.clear_audio(timeout=self.timeout), self.timeout)
+
+    def end_turn(self) -> str | None:
+        """Push-to-talk: commit and ask for a response (see :meth:`RealtimeSession.end_turn`)."""
+        return self._run(self.async_session.end_turn(timeout=self.timeout), self.timeout)
 
     def create_response(self, response: dict[str, Any] | None = None, **params: Any) -> str:
-        return self._run(self.async_session.create_response(response, **params))
+        t = self.timeout
+        return self._run(self.async_session.create_response(response, timeout=t, **params), t)
 
     def cancel_response(self, response_id: str | None = None) -> dict | None:
-        return self._run(self.async_session.cancel_response(response_id))
+        t = self.timeout
+        return self._run(self.async_session.cancel_response(response_id, timeout=t), t)
 
     def truncate(self, item_id: str, audio_end_ms: int, *, content_index: int = 0) -> int:
-        return self._run(
-            self.async_session.truncate(item_id, audio_end_ms, content_index=content_index)
+        t = self.timeout
+        coro = self.async_session.truncate(
+            item_id, audio_end_ms, content_index=content_index, timeout=t
         )
+        return self._run(coro, t)
+
+    def delete_item(self, item_id: str) -> None:
+        self._run(self.async_session.delete_item(item_id, timeout=self.timeout), self.timeout)
+
+    def retrieve_item(self, item_id: str) -> dict[str, Any]:
+        t = self.timeout
+        return self._run(self.async_session.retrieve_item(item_id, timeout=t), t)
 
     def send_function_output(self, call_id: str, output: str | dict[str, Any]) -> str:
-        return self._run(self.async_session.send_function_output(call_id, output))
+        t = self.timeout
+        return self._run(self.async_session.send_function_output(call_id, output, timeout=t), t)
 
     def send(self, event: dict[str, Any]) -> str:
-        return self._run(self.async_session.send(event))
+        """Send any client event as is (waits for room in the send queue); returns its id."""
+        return self._run(self.async_session.send(event, timeout=self.timeout), self.timeout)
 
     def wait_for(
         self,
@@ -196,14 +264,18 @@ class Session:
         """Block until a server event of ``type_`` arrives (or was logged after row ``after``)."""
         t = self.timeout if timeout is None else timeout
         coro = self.async_session.wait_for(type_, predicate, timeout=t, after=after)
-        return self._run(coro, timeout=t + 1)
+        return self._run(coro, t)
 
     def ask(self, message: Any = None, sample_rate: int | None = None, **params: Any) -> Response:
-        """Say something (text or audio) and block until the response is done."""
+        """Say something (text or audio) and block until the response is done.
+
+        ``timeout`` (default: the session's) bounds the whole call; see
+        :meth:`RealtimeSession.ask`. Safe to call from several threads at once: each caller gets
+        its own response.
+        """
         timeout = params.pop("timeout", self.timeout)
         return self._run(
-            self.async_session.ask(message, sample_rate, timeout=timeout, **params),
-            timeout=timeout + 1,
+            self.async_session.ask(message, sample_rate, timeout=timeout, **params), timeout
         )
 
     # --- awaitable twins for top-level await on the kernel's loop ------------------------------
@@ -222,6 +294,12 @@ class Session:
         where = "offline stand-in" if self.offline else self.async_session.endpoint.display_url
         state = "connected" if self.connected else "closed"
         return f"<realtime_nb.Session {state} to {where}, {len(self.events)} events>"
+
+
+def _duration_ms(source: Any, sample_rate: int | None) -> float:
+    from .audio import SAMPLE_RATE, load_audio
+
+    return len(load_audio(source, sample_rate)) * 1000 / SAMPLE_RATE
 
 
 def connect(url: str | None = None, **options: Any) -> Session:

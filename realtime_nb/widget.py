@@ -35,10 +35,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import anywidget
 import traitlets as t
 
-from . import bridge, protocol
+from . import bridge
 from .audio import PCM16_BYTES_PER_MS, SAMPLE_RATE
+from .client_protocol import VAD_TYPES, initial_config, same_turn_detection, transcript_entries
 from .endpoint import DEFAULT_MODEL
-from .errors import ServerError, UsageError
+from .errors import UsageError
 from .events import DisplayRow
 from .playback import (
     LatencyBook,
@@ -63,7 +64,6 @@ _STATIC = Path(__file__).parent / "static"
 
 HANDS_FREE = "hands_free"
 PUSH_TO_TALK = "push_to_talk"
-VAD_TYPES = ("server_vad", "semantic_vad")
 DEFAULT_MIC_CONSTRAINTS = {
     "echoCancellation": True,
     "noiseSuppression": True,
@@ -189,7 +189,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             raise UsageError(f"session must be a dict of session fields, not {session!r}.")
         if not max_mic_lag_s > 0:
             raise UsageError(f"max_mic_lag_s must be > 0 seconds, not {max_mic_lag_s!r}.")
-        config = _initial_config(instructions, voice, turn_detection, session)
+        config = initial_config(instructions, voice, turn_detection, session)
         self.max_mic_lag_s = float(max_mic_lag_s)
         #: What each view said in its ``ready`` (browser, sample rate, buffer kind …).
         self.views_info: list[dict[str, Any]] = []
@@ -234,7 +234,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             sess.close()
             raise
         self.session = sess
-        self._loop = sess._loop
+        self._loop = sess.loop
         try:
             super().__init__(
                 status="connected",
@@ -454,9 +454,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._local("local.widget_error", payload)
 
     def _local(self, type_: str, payload: dict[str, Any]) -> None:
-        s = self.session.async_session
-        t_, wall = s._now()
-        s.events.local(type_, payload, t=t_, wall=wall)
+        self.session.async_session.log_local(type_, payload)
 
     def _post(self, content: dict[str, Any], buffers: list[Any] | None = None) -> bool:
         try:
@@ -510,8 +508,8 @@ class RealtimeWidget(anywidget.AnyWidget):
                 event_id = f"{self._eid_prefix}{self._mic_frames}"
                 self._latency.frame(event_id, capture_ms, arrival_ms)
         if dropped:
-            reason = f"kernel busy: frame arrived {late_ms / 1000:.1f} s late"
-            self._call(self.session.async_session._drop_audio, len(pcm), reason)
+            reason = f"kernel busy: frames arrived over {self.max_mic_lag_s:g} s late"
+            self._call(self.session.async_session.drop_mic_audio, len(pcm), reason)
         else:
             self.session.feed_audio(pcm, event_id)
 
@@ -604,19 +602,15 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     async def _ptt_release(self) -> None:
         s = self.session.async_session
-        try:
-            await s.commit()
-        except ServerError as exc:
-            if exc.code != "input_audio_buffer_commit_empty":
-                raise
-            ms = s.conversation.pending_input_bytes / PCM16_BYTES_PER_MS
+        before = s.events.last_seq
+        if await s.end_turn() is None:
+            short = [r for r in s.events.since(before) if r.type == "local.turn_too_short"]
+            ms = short[-1].payload.get("ms", 0) if short else 0
             self._report(
                 "push to talk",
                 f"Hold the talk button a little longer: only {ms:.0f} ms of audio was captured "
                 "and at least 100 ms is needed.",
             )
-            return
-        await s.create_response()
 
     def _on_played(self, msg: dict[str, Any]) -> None:
         item_id = msg.get("item_id")
@@ -739,11 +733,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         """
         items = self._tracker.flush(time.monotonic(), force=force)
         if reason != "speech_started" and (items or force):
-            active = self.session.conversation.active_response_id
-            if active is not None:
-                self._spawn(
-                    self.session.async_session.cancel_response, active, action="interrupting"
-                )
+            self._spawn(self.session.async_session.cancel_active_response, action="interrupting")
         if (items or force) and self._ready:
             self._post({"type": bridge.FLUSH, "reason": reason})
         return items
@@ -759,9 +749,7 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     # --- turn detection: traits ⇄ session ------------------------------------------------------
     def _current_td(self) -> dict[str, Any] | None:
-        config = self.session.session_config
-        td = ((config.get("audio") or {}).get("input") or {}).get("turn_detection")
-        return td if isinstance(td, dict) else None
+        return self.session.async_session.protocol.turn_detection
 
     def _sync_from_config(self) -> None:
         """Make ``mode``/``turn_detection``/``vad_threshold`` say what the session has."""
@@ -820,7 +808,7 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def _apply_turn_detection(self) -> None:
         wanted, current = self._wanted_td(), self._current_td()
-        if _same_td(wanted, current):
+        if same_turn_detection(wanted, current):
             return
         self._spawn(self._update_td, wanted, action="changing turn detection")
 
@@ -869,13 +857,13 @@ class RealtimeWidget(anywidget.AnyWidget):
             return
         if self.status == "connected" and not self.session.connected:
             self.status = "closed"
-            closed = self.session.async_session._closed_error
+            closed = self.session.async_session.closed_error
             if closed is not None:
                 self.error = str(closed)
         seq = self.session.events.last_seq
         if seq != self._transcript_seq:  # rebuilt only when something happened, not 5×/s
             self._transcript_seq = seq
-            self._transcript = _transcript(self.session.conversation)
+            self._transcript = transcript_entries(self.session.conversation, TRANSCRIPT_MAX)
         with self._lock:
             threads = sorted(self._comm_threads)
             mic = {
@@ -900,32 +888,6 @@ async def _value(fn: Callable[[], Any]) -> Any:
     return fn()
 
 
-def _initial_config(
-    instructions: str | None,
-    voice: str | None,
-    turn_detection: str | None,
-    session: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """The ``session.update`` the widget starts with (GA shape); ``session`` wins."""
-    audio: dict[str, Any] = {
-        "input": {"turn_detection": {"type": turn_detection} if turn_detection else None}
-    }
-    if voice is not None:
-        audio["output"] = {"voice": voice}
-    config: dict[str, Any] = {"audio": audio}
-    if instructions is not None:
-        config["instructions"] = instructions
-    return protocol.deep_merge(config, session or {})
-
-
-def _same_td(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    if a.get("type") != b.get("type"):
-        return False
-    return a.get("type") != "server_vad" or a.get("threshold") == b.get("threshold")
-
-
 def _row(d: DisplayRow) -> dict[str, Any]:
     """A :class:`bridge.Row` for one display row."""
     return {
@@ -941,29 +903,6 @@ def _row(d: DisplayRow) -> dict[str, Any]:
         "size": d.size,
         "audio_ms": round(d.audio_bytes / PCM16_BYTES_PER_MS, 1),
     }
-
-
-def _transcript(conversation: Conversation) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for item in conversation.items[-TRANSCRIPT_MAX:]:
-        if item.type != "message":
-            continue
-        if item.role == "assistant":
-            text = item.transcript or item.text
-        else:
-            text = item.text or item.transcript
-        interrupted = item.truncated_at_ms is not None
-        out.append(
-            {
-                "item_id": item.id,
-                "role": item.role,
-                "text": text,
-                "heard": item.heard_transcript if interrupted else None,
-                "interrupted": interrupted,
-                "status": item.status,
-            }
-        )
-    return out
 
 
 __all__ = ["RealtimeWidget"]
