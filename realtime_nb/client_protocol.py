@@ -164,6 +164,7 @@ class ClientProtocol:
         self._input_codec = audio_mod.StreamCodec("pcm16")
         self._last_error: dict[str, Any] | None = None
         self._replayed: set[str] = set()
+        self._ids = protocol.IdFactory()
 
     # --- ids and sending ----------------------------------------------------------------------
     def next_event_id(self) -> str:
@@ -197,6 +198,9 @@ class ClientProtocol:
         A ``response.create`` gets the correlation key in its ``response.metadata``.
         """
         correlated = False
+        item = event.get("item")
+        if event.get("type") == "conversation.item.create" and isinstance(item, dict):
+            item.setdefault("id", self._ids.new("item", 21))  # the reply names it: correlation
         if event.get("type") == "response.create":
             if "event_id" not in event:
                 event["event_id"] = self.next_event_id()
@@ -221,6 +225,8 @@ class ClientProtocol:
 
     def sent(self, out: Outgoing, t: float, wall: float) -> EventRow:
         """The edge wrote ``out`` to the socket: log it and update the conversation."""
+        if out.request is not None:
+            out.request.sent = True
         row = self.events.record(
             "client",
             out.payload,
@@ -374,7 +380,7 @@ class ClientProtocol:
         elif type_ == "error":
             self._last_error = event
         try:
-            settled = self.requests.feed(event)
+            settled = self.requests.feed(event, auto_responses=self._auto_responses())
         except Exception as exc:
             problems.append(f"matching replies: {exc!r}")
             settled = []
@@ -514,6 +520,10 @@ class ClientProtocol:
         """The session's turn detection (None: push-to-talk, the client commits)."""
         td = _dict(_dict(self.session_config.get("audio")).get("input")).get("turn_detection")
         return td if isinstance(td, dict) else None
+
+    def _auto_responses(self) -> bool:
+        td = self.turn_detection
+        return td is not None and td.get("create_response", True) is not False
 
     @property
     def auto_interrupts(self) -> bool:

@@ -14,11 +14,15 @@ them, but the answers carry no reference to the request (``event_id`` is echoed 
   ``session.update`` → ``session.updated``, ``commit`` → ``committed``, ``clear`` → ``cleared``;
 - failures by ``error.event_id``, which names the request.
 
-When the server does not echo metadata (a compatible server that drops it, or the user's own
-metadata already has the 16 keys the API allows) a ``response.create`` falls back to the next
-``response.created`` that carries no correlation key. That can be a response the server VAD
-started at the same moment; :attr:`RequestTable.metadata_echoed` says which mode is in force.
-Likewise, with server VAD on, a manual ``commit`` may be answered by the VAD's own commit.
+A request is matched only once it was written to the socket (a reply cannot come earlier, but a
+response the server VAD starts can). When a ``response.created`` carries no correlation key,
+it is taken for the oldest pending ``response.create`` only while the session cannot create
+responses by itself (turn detection off, or ``create_response: false``): then it can only be
+ours, and the server evidently does not echo metadata (:attr:`RequestTable.metadata_echoed`
+becomes False). With server VAD creating responses, a key-less ``response.created`` is the
+VAD's: a server that drops ``metadata`` *and* runs VAD responses cannot be correlated, and
+``ask`` then times out rather than return someone else's answer. Likewise, with server VAD on,
+a manual ``commit`` may be answered by the VAD's own commit.
 
 Pure: no asyncio, no clock. The I/O edge turns settled requests into resolved futures.
 """
@@ -93,6 +97,7 @@ class Request:
     reply: dict[str, Any] | None = None
     error: dict[str, Any] | None = None  #: the server's ``error`` event blaming it
     settled: bool = False
+    sent: bool = False  #: written to the socket: only then can a reply be its
 
 
 @dataclass(slots=True, eq=False)
@@ -184,8 +189,17 @@ class RequestTable:
             return
         self._remove(item)
 
-    def feed(self, event: dict[str, Any]) -> list[Request | Watch]:
-        """Settle what ``event`` answers; returns the requests and watches it settled."""
+    def mark_sent(self, event_id: str) -> None:
+        """The request ``event_id`` was written to the socket: replies may now match it."""
+        request = self._pending.get(event_id)
+        if request is not None:
+            request.sent = True
+
+    def feed(self, event: dict[str, Any], *, auto_responses: bool = False) -> list[Request | Watch]:
+        """Settle what ``event`` answers; returns the requests and watches it settled.
+
+        ``auto_responses``: the session may create responses by itself (server VAD).
+        """
         type_ = event.get("type")
         settled: list[Request | Watch] = []
         if type_ == "error":
@@ -201,7 +215,7 @@ class RequestTable:
                         watch.settled = True
                         settled.append(watch)
         elif type_ == "response.created":
-            self._match_response(event, settled)
+            self._match_response(event, settled, auto_responses)
         elif type_ == "response.done" and self._cancels:
             self._match_cancel(event, settled)
         elif isinstance(type_, str):
@@ -235,16 +249,19 @@ class RequestTable:
             if not queue:
                 continue
             if rule.reply_key is None:
-                self._settle_with(queue[0], event, settled)
+                first = queue[0]
+                if first.sent:
+                    self._settle_with(first, event, settled)
                 return
             key = rule.reply_key(event)
             for request in queue:
-                if request.key == key:
+                if request.sent and request.key == key:
                     self._settle_with(request, event, settled)
                     return
 
-    def _match_response(self, event: dict[str, Any], settled: list[Request | Watch]) -> None:
-        queue = self._fifo.get("response.create")
+    def _match_response(
+        self, event: dict[str, Any], settled: list[Request | Watch], auto_responses: bool
+    ) -> None:
         metadata = _dict(_dict(event.get("response")).get("metadata"))
         tag = metadata.get(CORRELATION_KEY)
         if isinstance(tag, str):
@@ -253,18 +270,20 @@ class RequestTable:
             if request is not None and request.type == "response.create":
                 self._settle_with(request, event, settled)
             return
-        if not queue:
-            return
-        # No key: the server did not echo metadata, or this response is not ours (server VAD).
-        for request in queue:
-            if not request.correlated or self.metadata_echoed is not True:
+        # No key: ours from a server that drops metadata, or one the server VAD started.
+        for request in self._fifo.get("response.create", ()):
+            if not request.sent:
+                break
+            if not request.correlated or not auto_responses:
+                if request.correlated:
+                    self.metadata_echoed = False
                 self._settle_with(request, event, settled)
-                return
+            return
 
     def _match_cancel(self, event: dict[str, Any], settled: list[Request | Watch]) -> None:
         response = _dict(event.get("response"))
         for request in self._cancels:
-            if request.key is None or request.key == response.get("id"):
+            if request.sent and (request.key is None or request.key == response.get("id")):
                 self._settle_with(request, event, settled)
                 return
 
