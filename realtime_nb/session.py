@@ -917,17 +917,22 @@ class RealtimeSession:
         """
         deadline = self._deadline(timeout)
         t_start = self.now()[0]
-        if isinstance(message, str) and not _names_audio_file(message):
-            await self._send_text(message, "user", deadline)
-        elif message is not None:
-            samples = audio_mod.load_audio(message, sample_rate)
-            wire = audio_mod.encode_for_format(samples, self.input_format)
-            item = protocol.user_audio_item(audio_mod.b64encode_audio(wire))
-            await self._create_item(item, deadline)
         queue = self._check_open()
+        # prepared first: parameters JSON cannot carry fail before anything is sent
         out = self.protocol.request(protocol.response_create(response_params or None))
         request = out.request
         assert request is not None
+        try:
+            if isinstance(message, str) and not _names_audio_file(message):
+                await self._send_text(message, "user", deadline)
+            elif message is not None:
+                samples = audio_mod.load_audio(message, sample_rate)
+                wire = audio_mod.encode_for_format(samples, self.input_format)
+                item = protocol.user_audio_item(audio_mod.b64encode_audio(wire))
+                await self._create_item(item, deadline)
+        except BaseException:
+            self.protocol.requests.forget(request)
+            raise
 
         def is_done(e: dict[str, Any]) -> bool:
             if e.get("type") != "response.done" or request.reply is None:
