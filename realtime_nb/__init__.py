@@ -1,5 +1,10 @@
 """realtime-nb: talk to the OpenAI Realtime API from a notebook and see every event.
 
+The top level holds what a user reaches for: the widget, the blocking and async sessions, the
+offline stand-in, the response value and the exceptions. Everything else stays in its module
+(``realtime_nb.events.EventLog``, ``realtime_nb.endpoint.resolve_endpoint``,
+``realtime_nb.client_protocol.ClientProtocol``, ``realtime_nb.testing.MemoryPair`` …).
+
 Public names are loaded lazily so ``import realtime_nb`` stays fast (numpy, websockets, pandas,
 the stand-in server and the widget load only when first used).
 """
@@ -13,19 +18,17 @@ __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
     "RealtimeSession": "realtime_nb.session",
-    "Response": "realtime_nb.session",
+    "Response": "realtime_nb.response",
     "Session": "realtime_nb.sync",
     "connect": "realtime_nb.sync",
-    "EventLog": "realtime_nb.events",
-    "Conversation": "realtime_nb.conversation",
     "LocalServer": "realtime_nb.server",
     "RealtimeWidget": "realtime_nb.widget",
-    "resolve_endpoint": "realtime_nb.endpoint",
 }
 _ERRORS = (
     "RealtimeError",
     "UsageError",
     "AudioFormatError",
+    "SendQueueFull",
     "ProtocolError",
     "ConnectionClosed",
     "SessionExpired",
@@ -43,8 +46,6 @@ __all__ = [
     "AudioFormatError",
     "AuthenticationError",
     "ConnectionClosed",
-    "Conversation",
-    "EventLog",
     "LocalServer",
     "ModelNotFoundError",
     "ProtocolError",
@@ -54,18 +55,16 @@ __all__ = [
     "RealtimeWidget",
     "Response",
     "ResponseFailed",
+    "SendQueueFull",
     "ServerError",
     "Session",
     "SessionExpired",
     "UsageError",
     "__version__",
     "connect",
-    "resolve_endpoint",
 ]
 
 if TYPE_CHECKING:
-    from .conversation import Conversation
-    from .endpoint import resolve_endpoint
     from .errors import (
         ActiveResponseError,
         AudioFormatError,
@@ -76,13 +75,14 @@ if TYPE_CHECKING:
         RealtimeError,
         RealtimeTimeout,
         ResponseFailed,
+        SendQueueFull,
         ServerError,
         SessionExpired,
         UsageError,
     )
-    from .events import EventLog
+    from .response import Response
     from .server import LocalServer
-    from .session import RealtimeSession, Response
+    from .session import RealtimeSession
     from .sync import Session, connect
     from .widget import RealtimeWidget
 
