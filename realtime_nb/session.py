@@ -95,7 +95,9 @@ class RealtimeSession:
     1012, 1013) a new session is opened, the session config sent so far is replayed and, with
     ``replay_history=True``, the conversation's items too (assistant audio as its transcript);
     ``local.reconnecting``/``local.reconnected`` rows mark the seam and ``on_reconnect(session)``
-    is called. Calls made while it reconnects raise :class:`ConnectionClosed`.
+    is called. Calls made while it reconnects raise :class:`ConnectionClosed`. With
+    ``renew_before_expiry_s=S`` the session renews itself that long before the server's
+    ``expires_at`` (the 60-minute cap), at a moment no response is active, so it never expires.
 
     Use as ``async with RealtimeSession(url) as s: r = await s.ask("hi")``.
     """
@@ -124,6 +126,7 @@ class RealtimeSession:
         replay_history: bool = True,
         max_reconnects: int = 5,
         on_reconnect: ReconnectCallback | None = None,
+        renew_before_expiry_s: float | None = None,
         endpoint: Endpoint | None = None,
     ) -> None:
         self.endpoint = endpoint or resolve_endpoint(
@@ -154,7 +157,11 @@ class RealtimeSession:
         self.replay_history = replay_history
         self.max_reconnects = max_reconnects
         self.on_reconnect = on_reconnect
+        if renew_before_expiry_s is not None and not reconnect:
+            raise UsageError("renew_before_expiry_s needs reconnect=True (renewal is a reconnect).")
+        self.renew_before_expiry_s = renew_before_expiry_s
         self.reconnects = 0
+        self._renewing = False
         self.protocol = ClientProtocol(
             beta=self.endpoint.beta,
             retain_audio=retain_audio,
@@ -309,6 +316,11 @@ class RealtimeSession:
         self._start(self._write_loop(ws, self._queue), "writer")
         self._keepalive_task = self._start(self._keepalive(ws), "keepalive")
         event = await self._await(first, deadline, "session.created")
+        if event["type"] == "session.created" and self.renew_before_expiry_s is not None:
+            expires_at = self.session_config.get("expires_at")
+            if isinstance(expires_at, int | float) and not isinstance(expires_at, bool):
+                delay = expires_at - time.time() - self.renew_before_expiry_s
+                self._start(self._renew_later(ws, delay), "renewal")
         if event["type"] == "error":
             # the server refuses (key, model, shape) and closes: report its reason
             with contextlib.suppress(TimeoutError):
@@ -419,6 +431,25 @@ class RealtimeSession:
             except (WSConnectionClosed, ConnectionError):
                 return
 
+    async def _renew_later(self, ws: ClientConnection, delay: float) -> None:
+        """Close this socket before the server's cap so that a reconnect renews the session."""
+        await asyncio.sleep(max(delay, 0.0))
+        for _ in range(600):  # wait (at most a minute) for a moment with no response running
+            if self.conversation.active_response_id is None:
+                break
+            await asyncio.sleep(0.1)
+        if ws is not self._ws or self.protocol.closed is not None:
+            return
+        self._renewing = True
+        self._dead_cause = "renewing the session before the server's maximum duration"
+        self.log_local("local.renewing", {"expires_at": self.session_config.get("expires_at")})
+        try:
+            await asyncio.wait_for(ws.close(1000, "renewing"), self.close_timeout)
+        except BaseException:
+            if ws.transport is not None:
+                ws.transport.abort()
+            raise
+
     def _connection_lost(self, ws: ClientConnection) -> None:
         if ws is not self._ws or self.protocol.closed is not None:
             return
@@ -444,9 +475,10 @@ class RealtimeSession:
             and not self._closing
             and not self.reconnecting
             and self._dead_cause not in ("closed by close()", "the connect failed")
-            and self.protocol.recoverable(ws.close_code)
+            and (self._renewing or self.protocol.recoverable(ws.close_code))
             and self.reconnects < self.max_reconnects
         ):
+            self._renewing = False
             self._reconnecting = self._start(self._run_reconnect(ws.close_code), "reconnect")
 
     # --- delivery ------------------------------------------------------------------------------

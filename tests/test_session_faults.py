@@ -452,6 +452,22 @@ async def test_reconnect_after_a_dropped_socket() -> None:
         assert our_tasks() == []
 
 
+async def test_renewal_before_the_cap_means_the_session_never_expires() -> None:
+    async with LocalServer(audio_speed=FAST, max_session_s=3.0) as srv:
+        s = RealtimeSession(srv.url, reconnect=True, renew_before_expiry_s=2.0)
+        await s.connect()
+        await s.ask("before", output_modalities=["text"])
+        row = await wait_for_row(s, "local.reconnected", 4.0)
+        assert row.payload["replayed_items"] == 2
+        assert s.events.filter(type="local.renewing")
+        errors = [r.payload for r in s.events.filter(type="error")]
+        assert not [e for e in errors if (e.get("error") or {}).get("code") == "session_expired"]
+        after = await s.ask("after", output_modalities=["text"])
+        assert after.ok
+        await s.close()
+        assert our_tasks() == []
+
+
 async def test_no_reconnect_after_our_own_close_or_an_auth_failure() -> None:
     async with LocalServer(audio_speed=FAST) as srv:
         s = RealtimeSession(srv.url, reconnect=True)
