@@ -104,8 +104,7 @@ async def _time_ours(url: str, n: int) -> float:
     t0 = time.perf_counter()
     with contextlib.suppress(Exception):  # the replay server closes without session rules
         await s.connect()
-    if s._reader is not None:
-        await s._reader
+    await s.wait_closed()
     elapsed = time.perf_counter() - t0
     got = len([r for r in s.events.rows if r.direction == "server"])
     assert got == n, (got, n)
@@ -176,9 +175,9 @@ async def bench_receive() -> None:
     t0 = time.perf_counter()
     for _ in range(5):
         for raw in frames:
-            s._handle_frame(raw)
+            s.protocol.receive(raw, 0.0, 0.0)
     per = (time.perf_counter() - t0) / (5 * n)
-    print(f"  in-process handle_frame only        {per * 1e6:8.1f} µs/event (no socket)")
+    print(f"  in-process protocol.receive only    {per * 1e6:8.1f} µs/event (no socket)")
 
 
 # --- send path ----------------------------------------------------------------------------------

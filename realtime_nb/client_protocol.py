@@ -380,7 +380,8 @@ class ClientProtocol:
         elif type_ == "error":
             self._last_error = event
         try:
-            settled = self.requests.feed(event, auto_responses=self._auto_responses())
+            auto = type_ == "response.created" and self._auto_responses()
+            settled = self.requests.feed(event, auto_responses=auto) if self.requests else []
         except Exception as exc:
             problems.append(f"matching replies: {exc!r}")
             settled = []

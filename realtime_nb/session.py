@@ -367,6 +367,18 @@ class RealtimeSession:
             self._connection_lost(ws)  # the reader never ran (a failed connect)
         self._fail_pending(self.protocol.closed or ConnectionClosed("The session was closed."))
 
+    async def wait_closed(self, timeout: float | None = None) -> ConnectionClosed | None:
+        """Wait until the socket is gone (closed by either side); returns why, or None.
+
+        Raises :class:`RealtimeTimeout` when it is still open after ``timeout`` seconds.
+        """
+        if self._lost is not None and not self._lost.is_set():
+            try:
+                await asyncio.wait_for(self._lost.wait(), timeout)
+            except TimeoutError:
+                raise RealtimeTimeout(f"The socket is still open after {timeout} s.") from None
+        return self.protocol.closed
+
     async def __aenter__(self) -> RealtimeSession:
         return await self.connect()
 
