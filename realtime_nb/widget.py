@@ -40,7 +40,6 @@ from .audio import PCM16_BYTES_PER_MS, SAMPLE_RATE
 from .client_protocol import VAD_TYPES, initial_config, same_turn_detection, transcript_entries
 from .endpoint import DEFAULT_MODEL
 from .errors import UsageError
-from .events import DisplayRow
 from .playback import (
     LatencyBook,
     MicClock,
@@ -49,6 +48,7 @@ from .playback import (
     summarize,
 )
 from .sync import Session
+from .widget_rows import RowFeed
 
 if TYPE_CHECKING:
     import numpy as np
@@ -202,12 +202,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._comm_threads: set[str] = set()
         self._mic_frames = self._mic_bytes = self._mic_dropped = 0
         self._audio_chunks = self._audio_bytes = self._audio_seq = 0
-        self._interrupts = self._rows_sent = self._views = 0
+        self._interrupts = self._views = 0
         self._eid_prefix = f"evt_mic{uuid.uuid4().hex[:6]}_"
         self._ready = False
-        self._rows_seq = 0  # last event seq sent to the views
         self._transcript_seq = -1
-        self._clear_seq = 0  # the table shows rows after this seq (clear_log)
         self._vad_td: dict[str, Any] = {"type": turn_detection or "server_vad"}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pump_task: asyncio.Task[None] | None = None
@@ -235,6 +233,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             raise
         self.session = sess
         self._loop = sess.loop
+        self._rows = RowFeed(sess.events, self._post, lambda: self.row_cap)
         try:
             super().__init__(
                 status="connected",
@@ -399,7 +398,8 @@ class RealtimeWidget(anywidget.AnyWidget):
             await asyncio.sleep(ROWS_INTERVAL_S)
             tick += 1
             try:
-                self._send_new_rows()
+                if self._ready:  # a message before the view renders is lost
+                    self._rows.send_new()
                 if tick % TRAITS_EVERY == 0:
                     self._refresh_traits()
             except Exception:
@@ -568,7 +568,7 @@ class RealtimeWidget(anywidget.AnyWidget):
                 f"{bridge.PROTOCOL_VERSION}: reinstall realtime-nb and reload the page.",
             )
         self._ready = True
-        self._send_all_rows()
+        self._rows.send_all()
         self._refresh_traits()
 
     def _on_mic_state(self, msg: dict[str, Any]) -> None:
@@ -686,8 +686,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._flush("cancelled", force=True)
 
     def _cmd_clear_log(self, args: dict[str, Any]) -> None:
-        self._clear_seq = self._rows_seq = self.session.events.last_seq
-        self._send_rows([], replace=True)
+        self._rows.clear()
 
     def _cmd_set_mode(self, args: dict[str, Any]) -> None:
         mode = args.get("mode", args.get("value"))
@@ -822,36 +821,6 @@ class RealtimeWidget(anywidget.AnyWidget):
             raise
 
     # --- rows and traits (on the loop) ---------------------------------------------------------
-    def _send_rows(self, rows: list[dict[str, Any]], *, replace: bool) -> None:
-        events = self.session.events
-        content = {
-            "type": bridge.ROWS,
-            "rows": rows,
-            "replace": replace,
-            "total": len(events),
-            "counts": dict(events.rows_by_direction),
-        }
-        if self._post(content):
-            self._rows_sent += len(rows)
-
-    def _send_all_rows(self) -> None:
-        events = self.session.events
-        shown = [d for d in events.tail_coalesced(self.row_cap) if d.last_seq > self._clear_seq]
-        self._rows_seq = events.last_seq
-        self._send_rows([_row(d) for d in shown], replace=True)
-
-    def _send_new_rows(self) -> None:
-        if not self._ready:
-            return
-        events = self.session.events
-        if events.last_seq == self._rows_seq:
-            return
-        new = events.since(self._rows_seq)
-        self._rows_seq = events.last_seq
-        shown = events.coalesced(new)[-self.row_cap :]
-        if shown:
-            self._send_rows([_row(d) for d in shown], replace=False)
-
     def _refresh_traits(self) -> None:
         if self._closed:
             return
@@ -879,30 +848,13 @@ class RealtimeWidget(anywidget.AnyWidget):
             "interrupts": self._interrupts,
             "views": self._views,
             "comm_threads": threads,
-            "rows_sent": self._rows_sent,
+            "rows_sent": self._rows.rows_sent,
         }
 
 
 # --- helpers --------------------------------------------------------------------------------------
 async def _value(fn: Callable[[], Any]) -> Any:
     return fn()
-
-
-def _row(d: DisplayRow) -> dict[str, Any]:
-    """A :class:`bridge.Row` for one display row."""
-    return {
-        "seq": d.first_seq,
-        "last": d.last_seq,
-        "n": d.count,
-        "t": round(d.t, 4),
-        "dir": d.direction,
-        "type": d.type,
-        "item": d.item_id,
-        "resp": d.response_id,
-        "summary": d.summary,
-        "size": d.size,
-        "audio_ms": round(d.audio_bytes / PCM16_BYTES_PER_MS, 1),
-    }
 
 
 __all__ = ["RealtimeWidget"]

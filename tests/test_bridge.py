@@ -70,7 +70,10 @@ def test_the_widget_handles_every_browser_message_and_command() -> None:
 
 
 def test_the_widget_sends_every_kernel_to_browser_type() -> None:
-    source = (Path(bridge.__file__).parent / "widget.py").read_text(encoding="utf-8")
+    package = Path(bridge.__file__).parent
+    source = "".join(
+        (package / name).read_text(encoding="utf-8") for name in ("widget.py", "widget_rows.py")
+    )
     used = set(re.findall(r"bridge\.([A-Z_]+)\b", source))
     sent = {getattr(bridge, name) for name in used} & (
         bridge.BROWSER_TO_KERNEL | bridge.KERNEL_TO_BROWSER
