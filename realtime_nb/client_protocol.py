@@ -47,7 +47,7 @@ from .errors import (
     UsageError,
     server_error_from_event,
 )
-from .events import EventLog, EventRow, audio_marker, extract_audio
+from .events import EventLog, EventRow, audio_marker, extract_audio, printable
 
 #: Longest raw text kept in a ``local.malformed_frame`` row.
 MALFORMED_SNIPPET = 200
@@ -666,8 +666,8 @@ def transcript_entries(conversation: Conversation, limit: int = 200) -> list[dic
             {
                 "item_id": item.id,
                 "role": item.role,
-                "text": text,
-                "heard": item.heard_transcript if interrupted else None,
+                "text": printable(text),
+                "heard": printable(item.heard_transcript or "") if interrupted else None,
                 "interrupted": interrupted,
                 "status": item.status,
             }

@@ -37,6 +37,7 @@ _MAX_ERRORS = 1000
 _MAX_VAD_PENDING = 100
 _VAD_IDLE_KEEP_BYTES = 5000 * PCM16_BYTES_PER_MS  # input kept while the VAD hears no speech
 _EMPTY = np.zeros(0, dtype="<i2")
+_COMPACT_CHUNKS = 256  # an item's audio chunks are joined into one when this many pile up
 _EMPTY.setflags(write=False)
 
 _TEXT_PARTS = frozenset({"input_text", "output_text", "text"})
@@ -83,19 +84,29 @@ class ConversationItem:
     transcription_usage: dict[str, Any] | None = None
     _chunks: list[bytes] = field(default_factory=list, repr=False)
     _retained: int = field(default=0, repr=False)
-    _cache: np.ndarray | None = field(default=None, repr=False)
+    #: (chunk count, first chunk's id) → samples; one attribute, so one atomic assignment
+    _cache: tuple[tuple[int, int], np.ndarray] | None = field(default=None, repr=False)
 
     def audio(self) -> np.ndarray:
-        """The retained PCM as read-only int16 samples at 24 kHz (joined once, cached)."""
-        if self._cache is None:
-            if not self._chunks:
-                self._cache = _EMPTY
-            else:
-                data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
-                self._chunks = [data]
-                usable = len(data) - len(data) % 2
-                self._cache = np.frombuffer(data, dtype="<i2", count=usable // 2)
-        return self._cache
+        """The retained PCM as read-only int16 samples at 24 kHz (joined when read, cached).
+
+        Safe to call from any thread while the session's loop appends audio: it reads a
+        snapshot of the chunk list (``list(...)`` is atomic under the GIL) and never changes
+        ``_chunks`` itself; only the loop thread does (see ``Conversation._add_audio``).
+        """
+        chunks = list(self._chunks)
+        key = (len(chunks), id(chunks[0]) if chunks else 0)
+        cached = self._cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if not chunks:
+            samples = _EMPTY
+        else:
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            usable = len(data) - len(data) % 2
+            samples = np.frombuffer(data, dtype="<i2", count=usable // 2)
+        self._cache = (key, samples)
+        return samples
 
     @property
     def audio_ms(self) -> float:
@@ -268,7 +279,7 @@ class Conversation:
         typed text, else the input transcription.
         """
         out: list[tuple[str, str]] = []
-        for item in self.items:
+        for item in list(self.items):  # a snapshot: the loop thread may insert meanwhile
             if item.type != "message":
                 continue
             role = item.role or ""
@@ -447,6 +458,8 @@ class Conversation:
             return
         if item._retained == 0:
             self._audio_order.append(item)
+        if len(item._chunks) >= _COMPACT_CHUNKS:  # join on this (the writing) thread only
+            item._chunks = [b"".join(item._chunks)]
         item._chunks.append(data)
         item._retained += len(data)
         item._cache = None

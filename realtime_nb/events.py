@@ -21,7 +21,6 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
-from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal
 
 from .audio import PCM16_BYTES_PER_MS, b64decode_audio
@@ -186,6 +185,19 @@ def _mark_leftover_audio(type_: str, event: dict[str, Any]) -> int:
                 part["audio"] = audio_marker(n)
                 total += n
     return total
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates (e.g. ``"\\ud800"`` from a JSON escape) replaced by U+FFFD.
+
+    Such strings are valid in Python and in JSON escapes but cannot be encoded as UTF-8, which
+    is what a notebook, a comm message or a file needs.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
 
 
 # --- summaries ---------------------------------------------------------------------------------
@@ -370,7 +382,7 @@ class EventRow:
     def summary(self) -> str:
         """One-line description, computed on first use and cached."""
         if self._summary is None:
-            self._summary = summarize(self.direction, self.type, self.payload)
+            self._summary = printable(summarize(self.direction, self.type, self.payload))
         return self._summary
 
     def to_dict(self) -> dict[str, Any]:
@@ -826,17 +838,25 @@ class EventLog:
         track.model = self._model
 
     # --- reading -----------------------------------------------------------------------------
+    # Every read works on a snapshot taken with ``list(self._rows)`` (or ``list(dict.values())``):
+    # CPython builds those lists in C without running Python code, so the GIL is never released
+    # half-way and the copy is atomic with respect to the session's loop thread appending rows.
+    # Iterating the deque itself from another thread raises "deque mutated during iteration".
+    def _snapshot(self) -> list[EventRow]:
+        return list(self._rows)
+
     def __len__(self) -> int:
         """Rows recorded in total, including evicted ones."""
         return self._seq
 
     def __iter__(self) -> Iterator[EventRow]:
-        return iter(self._rows)
+        """The kept rows at this moment, oldest first (safe while rows are being added)."""
+        return iter(self._snapshot())
 
     @property
     def rows(self) -> list[EventRow]:
-        """The kept rows, oldest first (a new list; iterate the log itself to avoid the copy)."""
-        return list(self._rows)
+        """The kept rows, oldest first (a new list, a consistent snapshot)."""
+        return self._snapshot()
 
     @property
     def last_seq(self) -> int:
@@ -849,14 +869,13 @@ class EventLog:
 
     def since(self, seq: int) -> list[EventRow]:
         """Rows with a sequence number above ``seq`` (for live UIs polling for new rows)."""
-        n = self._seq - seq
-        if n <= 0:
+        if self._seq <= seq:
             return []
-        if n >= len(self._rows):
-            return list(self._rows)
-        out = list(islice(reversed(self._rows), n))
-        out.reverse()
-        return out
+        rows = self._snapshot()
+        start = len(rows)
+        while start > 0 and rows[start - 1].seq > seq:
+            start -= 1
+        return rows[start:]
 
     def filter(
         self,
@@ -876,7 +895,7 @@ class EventLog:
             prefix, type = type.rstrip("*"), None
         needle = text.lower() if text else None
         out: list[EventRow] = []
-        for row in self._rows:
+        for row in self._snapshot():
             if type is not None and row.type != type:
                 continue
             if prefix is not None and not row.type.startswith(prefix):
@@ -899,14 +918,14 @@ class EventLog:
 
     def coalesced(self, rows: Iterable[EventRow] | None = None) -> list[DisplayRow]:
         """Runs of consecutive delta rows merged into one display row each (counts exact)."""
-        return coalesce(self._rows if rows is None else rows)
+        return coalesce(self._snapshot() if rows is None else rows)
 
     def tail_coalesced(self, n: int = HTML_ROWS) -> list[DisplayRow]:
         """The last ``n`` coalesced rows, reading only as many rows as they need."""
         picked: list[EventRow] = []
         groups = 0
         key: tuple[str, str, str | None] | None = None
-        for row in reversed(self._rows):
+        for row in reversed(self._snapshot()):
             k = _run_key(row)
             if not picked or k is None or k != key:
                 groups += 1
@@ -919,7 +938,7 @@ class EventLog:
 
     def to_records(self) -> list[dict[str, Any]]:
         """The kept rows as flat dicts (payload included)."""
-        return [row.to_dict() for row in self._rows]
+        return [row.to_dict() for row in self._snapshot()]
 
     def to_dataframe(self, coalesce: bool = False) -> pandas.DataFrame:
         """The kept rows (or the coalesced view) as a pandas DataFrame."""
@@ -931,8 +950,9 @@ class EventLog:
     def to_jsonl(self, path: str | os.PathLike[str]) -> int:
         """Write the kept rows as JSON Lines; return how many were written."""
         n = 0
-        with open(path, "w", encoding="utf-8") as fh:
-            for row in self._rows:
+        # backslashreplace writes a lone surrogate as the JSON escape it came from (\\ud800)
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            for row in self._snapshot():
                 fh.write(json.dumps(row.to_dict(), ensure_ascii=False, default=str))
                 fh.write("\n")
                 n += 1
@@ -946,7 +966,7 @@ class EventLog:
         ``response.created`` (so a text turn after a voice turn gets no stop time).
         """
         out: list[Turn] = []
-        for tr in self._tracks.values():
+        for tr in list(self._tracks.values()):
             first_text = tr.first_text_t
             out.append(
                 Turn(
@@ -974,7 +994,7 @@ class EventLog:
         """
         return [
             usage_row(tr.response_id, tr.usage, tr.model, tr.status, prices)
-            for tr in self._tracks.values()
+            for tr in list(self._tracks.values())
             if tr.usage is not None
         ]
 
@@ -1028,7 +1048,7 @@ class EventLog:
         note = ""
         if shown and shown[0].first_seq > (self.evicted + 1):
             note = f'<div style="opacity:.7">last {len(shown)} display rows shown</div>'
-        return (
+        return printable(
             '<div style="font-family:var(--jp-code-font-family,ui-monospace,monospace);'
             'font-size:12px;color:inherit;background:transparent">'
             f'<div style="margin:2px 0 4px">{header}</div>{note}'

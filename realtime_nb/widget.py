@@ -40,6 +40,7 @@ from .audio import PCM16_BYTES_PER_MS, SAMPLE_RATE
 from .client_protocol import VAD_TYPES, initial_config, same_turn_detection, transcript_entries
 from .endpoint import DEFAULT_MODEL
 from .errors import UsageError
+from .events import printable
 from .playback import (
     LatencyBook,
     MicClock,
@@ -650,7 +651,8 @@ class RealtimeWidget(anywidget.AnyWidget):
                 f"max_rows={self.session.events.max_rows})."
             )
         else:
-            payload = json.loads(json.dumps(row.payload, default=str))
+            text = json.dumps(row.payload, default=str, ensure_ascii=False)
+            payload = json.loads(printable(text))
         self._post(
             {
                 "type": bridge.EVENT_JSON,

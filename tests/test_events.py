@@ -592,3 +592,20 @@ def test_summaries_never_raise(type_: str, payload: dict[str, Any], direction: s
     row = log.record(direction, {"type": type_, **payload}, size=1, t=0.0, wall=0.0)  # type: ignore[arg-type]
     assert isinstance(row.summary, str) and len(row.summary) <= 120
     assert isinstance(log._repr_html_(), str)
+
+
+def test_lone_surrogates_survive_jsonl_html_and_summaries(tmp_path) -> None:
+    import json as _json
+
+    log = EventLog()
+    text = "caf\u00e9 \ud800 end"  # a lone surrogate, as a JSON "\ud800" escape decodes to
+    event = {"type": "response.output_text.delta", "response_id": "r", "item_id": "i",
+             "delta": text}  # fmt: skip
+    log.record("server", event, size=40, t=0.0, wall=0.0)
+    assert "\ufffd" in log.rows[0].summary and "\ud800" not in log.rows[0].summary
+    html = log._repr_html_()
+    html.encode("utf-8")  # what a notebook does with it
+    path = tmp_path / "log.jsonl"
+    assert log.to_jsonl(path) == 1
+    back = _json.loads(path.read_text(encoding="utf-8"))
+    assert back["payload"]["delta"] == text  # the escape round-trips exactly
