@@ -543,8 +543,8 @@ def _on_session(c: Conversation, e: dict[str, Any], audio: bytes | None, t: floa
         c.malformed_event_count += 1
         return
     c.session = session
-    audio = _dict(session.get("audio")) or {}
-    audio_in = _dict(audio.get("input")) or {}
+    audio_config = _dict(session.get("audio")) or {}
+    audio_in = _dict(audio_config.get("input")) or {}
     c._vad_on = bool(audio_in.get("turn_detection", session.get("turn_detection")))
 
 

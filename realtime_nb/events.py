@@ -217,7 +217,7 @@ def _d(value: object) -> dict[str, Any]:
 
 def _audio_ms(p: dict[str, Any], key: str) -> str:
     marker = p.get(key)
-    if _is_marker(marker):
+    if isinstance(marker, dict) and "audio_bytes" in marker:
         return f"{marker.get('ms', 0)} ms"
     return ""
 
@@ -577,7 +577,7 @@ def price_for(model: str | None, prices: dict[str, Any] | None = None) -> dict[s
 
     ``prices`` is a table keyed by model, or one rate dict (keys like ``text_in``) for all models.
     """
-    table = PRICES if prices is None else prices
+    table: dict[str, Any] = PRICES if prices is None else prices
     if table and _RATE_KEYS.intersection(table):
         return table  # a single rate dict
     if model is None:
@@ -729,7 +729,7 @@ class EventLog:
                 shared = self._markers.get(marker["audio_bytes"])
                 if shared is None and len(self._markers) < _MAX_SHARED:
                     shared = self._markers[marker["audio_bytes"]] = marker
-                if shared is not None and shared == marker:
+                if shared is not None and shared == marker and fieldname is not None:
                     payload[fieldname] = shared
         for key in ("item_id", "response_id"):
             value = payload.get(key)

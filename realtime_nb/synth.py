@@ -53,7 +53,8 @@ def _to_int16(x: np.ndarray, level_dbfs: float) -> np.ndarray:
     if rms == 0.0:
         return np.zeros(x.size, np.int16)
     scaled = np.rint(x * (10.0 ** (level_dbfs / 20.0) / rms * 32768.0))
-    return np.minimum(np.maximum(scaled, -32768.0), 32767.0).astype(np.int16)
+    clipped: np.ndarray = np.minimum(np.maximum(scaled, -32768.0), 32767.0).astype(np.int16)
+    return clipped
 
 
 def _rosenberg_table(points: int = 4096) -> np.ndarray:
@@ -112,11 +113,11 @@ def speech_like(
     ends: list[int] = []
     pos = 0
     while pos < n:
-        voiced = round(rng.uniform(0.14, 0.21) * sr)
+        voiced_len = round(rng.uniform(0.14, 0.21) * sr)
         gap = round(rng.uniform(0.02, 0.06) * sr)
         starts.append(pos)
-        ends.append(min(n, pos + voiced))
-        pos += voiced + gap
+        ends.append(min(n, pos + voiced_len))
+        pos += voiced_len + gap
     count = len(starts)
     start_arr = np.array(starts)
     end_arr = np.array(ends)
@@ -212,7 +213,8 @@ def tone(
         )
     amplitude = math.sqrt(2.0) * 10.0 ** (level_dbfs / 20.0) * 32768.0
     wave = amplitude * np.sin(2 * np.pi * freq_hz * np.arange(n) / sample_rate)
-    return np.clip(np.rint(wave), -32768, 32767).astype(np.int16)
+    samples: np.ndarray = np.clip(np.rint(wave), -32768, 32767).astype(np.int16)
+    return samples
 
 
 __all__ = ["silence", "speech_like", "tone", "utterance"]

@@ -381,8 +381,8 @@ class SessionVerbs:
         finally:
             self.protocol.requests.forget(request)
             self.protocol.requests.forget(finished)
-            for item in (request, finished):
-                future = self._futures.pop(item, None)
+            for pending in (request, finished):
+                future = self._futures.pop(pending, None)
                 if future is not None and not future.done():
                     future.cancel()
         result = build_response(

@@ -132,7 +132,7 @@ class RealtimeWidget(anywidget.AnyWidget):
     mic_error = t.Unicode("").tag(sync=True)
     mic_constraints = t.Dict().tag(sync=True)
     row_cap = t.Int(2000, min=1).tag(sync=True)
-    _transcript = t.List().tag(sync=True)
+    _transcript: t.List[Any] = t.List().tag(sync=True)
     stats = t.Dict().tag(sync=True)
 
     #: Browser → kernel message type → handler method (tests check it covers the bridge).
@@ -212,7 +212,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._pump_task: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self._offs: list[Callable[[], None]] = []
-        extra = {
+        extra: dict[str, Any] = {
             k: v
             for k, v in (("azure_endpoint", azure_endpoint), ("api_version", api_version))
             if v is not None
@@ -743,7 +743,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._sync_from_config()
 
     def _on_server_error(self, event: dict[str, Any]) -> None:
-        err = event.get("error") if isinstance(event.get("error"), dict) else {}
+        error = event.get("error")
+        err: dict[str, Any] = error if isinstance(error, dict) else {}
         if err.get("code") in _QUIET_ERRORS:
             return
         self.error = str(err.get("message") or err.get("code") or "The server reported an error.")

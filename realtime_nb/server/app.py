@@ -334,7 +334,7 @@ class LocalServer:
     def _select_subprotocol(
         connection: ServerConnection, subprotocols: Iterable[Subprotocol]
     ) -> Subprotocol | None:
-        return Subprotocol("realtime") if "realtime" in subprotocols else None
+        return Subprotocol("realtime") if Subprotocol("realtime") in list(subprotocols) else None
 
     # ------------------------------------------------------------------ connections
     def _record(self, index: int, frame: Any) -> None:

@@ -126,7 +126,7 @@ def as_reply(value: Reply | str | dict[str, Any] | None) -> Reply:
         return Reply(
             text=value.get("text"),
             audio=None if audio is None else np.asarray(audio, dtype=np.int16),
-            function_calls=[tuple(c) for c in value.get("function_calls") or ()],  # type: ignore[misc]
+            function_calls=[(str(c[0]), c[1]) for c in value.get("function_calls") or ()],
         )
     raise TypeError(
         f"A responder must return a Reply, a str or a dict, not {type(value).__name__}."

@@ -157,7 +157,9 @@ class StoredItem:
     """An item as events show it (``item``, no audio bytes) plus its audio per content index."""
 
     item: dict[str, Any]
-    audio: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # index → (bytes, format)
+    audio: dict[int, tuple[bytes, audio.AudioFormatName]] = field(
+        default_factory=dict
+    )  # index → (bytes, format)
 
     @property
     def id(self) -> str:
@@ -214,7 +216,7 @@ class _Run:
     default: bool  # writes to the default conversation
     response: dict[str, Any]
     params: dict[str, Any]
-    fmt: str
+    fmt: audio.AudioFormatName
     mode: Literal["audio", "text"]
     context: list[StoredItem]
     usage_in: tuple[int, int, int]
@@ -449,7 +451,7 @@ class RealtimeServerProtocol:
         return flat
 
     @property
-    def input_format(self) -> str:
+    def input_format(self) -> audio.AudioFormatName:
         return audio.format_name(self.session["audio"]["input"]["format"])
 
     @property
@@ -755,7 +757,8 @@ class RealtimeServerProtocol:
             self._transcribed(stored.id, f"[stand-in: {seconds:.1f} s of audio]", seconds)
             return
         try:
-            result = self.transcriber(stored.pcm(0))
+            pcm = stored.pcm(0)
+            result = self.transcriber(pcm if pcm is not None else np.zeros(0, np.int16))
         except Exception as exc:  # a broken transcriber is the transcription's failure
             self._transcription_failed(stored.id, exc)
             return
@@ -833,7 +836,7 @@ class RealtimeServerProtocol:
         """A schema-checked client item as the server stores and shows it."""
         item_id = item.get("id") or self.ids.item()
         type_ = item["type"]
-        audio_parts: dict[int, tuple[bytes, str]] = {}
+        audio_parts: dict[int, tuple[bytes, audio.AudioFormatName]] = {}
         if type_ == "message":
             content = []
             for i, part in enumerate(item["content"]):
@@ -1105,8 +1108,8 @@ class RealtimeServerProtocol:
                 per_chunk: list[list[str]] = [[] for _ in chunks] or [[]]
                 for i, w in enumerate(words):
                     per_chunk[min(len(per_chunk) - 1, i * len(per_chunk) // len(words))].append(w)
-                run.steps.append((at(0), lambda o=out: self._step_item_added(run, o)))
-                run.steps.append((at(0), lambda o=out: self._step_part_added(run, o)))
+                run.steps.append((at(0), functools.partial(self._step_item_added, run, out)))
+                run.steps.append((at(0), functools.partial(self._step_part_added, run, out)))
                 for j, words_j in enumerate(per_chunk):
                     chunk = chunks[j] if j < len(chunks) else b""
                     action = functools.partial(self._step_audio, run, out, words_j, chunk)
@@ -1120,14 +1123,16 @@ class RealtimeServerProtocol:
                         run.incomplete = True
                     budget -= text_tokens(text)
                 words = split_words(text)
-                run.steps.append((at(0), lambda o=out: self._step_item_added(run, o)))
-                run.steps.append((at(0), lambda o=out: self._step_part_added(run, o)))
+                run.steps.append((at(0), functools.partial(self._step_item_added, run, out)))
+                run.steps.append((at(0), functools.partial(self._step_part_added, run, out)))
                 for i, w in enumerate(words):
                     run.steps.append(
-                        (at(i * TEXT_STEP_MS), lambda o=out, w=w: self._step_text(run, o, w))
+                        (at(i * TEXT_STEP_MS), functools.partial(self._step_text, run, out, w))
                     )
                 offset = max(len(words) - 1, 0) * TEXT_STEP_MS
-            run.steps.append((at(offset), lambda o=out: self._close_output(run, o, "completed")))
+            run.steps.append(
+                (at(offset), functools.partial(self._close_output, run, out, "completed"))
+            )
         for name, arguments in reply.function_calls:
             if budget is not None:
                 cost = text_tokens(name + arguments)
@@ -1140,10 +1145,12 @@ class RealtimeServerProtocol:
             )
             out_index += 1
             pieces = [arguments[i : i + 16] for i in range(0, len(arguments), 16)]
-            run.steps.append((at(offset), lambda o=out: self._step_item_added(run, o)))
+            run.steps.append((at(offset), functools.partial(self._step_item_added, run, out)))
             for piece in pieces:
-                run.steps.append((at(offset), lambda o=out, p=piece: self._step_args(run, o, p)))
-            run.steps.append((at(offset), lambda o=out: self._close_output(run, o, "completed")))
+                run.steps.append((at(offset), functools.partial(self._step_args, run, out, piece)))
+            run.steps.append(
+                (at(offset), functools.partial(self._close_output, run, out, "completed"))
+            )
         if run.incomplete:
             status, details = "incomplete", {"type": "incomplete", "reason": "max_output_tokens"}
         else:

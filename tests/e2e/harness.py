@@ -17,10 +17,13 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import shutil
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -240,24 +243,53 @@ def _write_json(path: Path, data: Any) -> None:
 
 #: The kernelspec of the other supported ipykernel major (6.x: comms always on the main thread).
 IPYKERNEL6 = "rtnb-ipykernel6"
+IPYKERNEL6_PIN = "ipykernel>=6.29,<7"
 
 
 def ipykernel6_jupyter_path() -> Path:
-    """A ``share/jupyter`` dir with a kernelspec running ipykernel 6 (made once per machine).
+    """A ``share/jupyter`` dir with a kernelspec running ipykernel 6 in *this* environment.
 
-    A venv with the system's site-packages (so numpy, websockets … are shared) and
-    ``ipykernel<7`` installed over it from PyPI; about 3 s the first time.
+    Made from ``sys.executable`` (a venv's own python, not the base interpreter), with only
+    ``ipykernel<7`` and what it needs installed from PyPI; a ``.pth`` file then puts this checkout
+    and the running environment's site-packages after its own, so the kernel gets ipykernel 6
+    with this checkout's realtime_nb and this environment's numpy, websockets … A venv with
+    ``--system-site-packages`` would see the *base* interpreter's packages instead, which is
+    wrong whenever the tests run in a virtualenv. Made once per (interpreter, environment,
+    checkout, pin), in a directory named by their hash, under a file lock so two pytest
+    processes cannot race; about 10 s the first time.
     """
-    base = Path(tempfile.gettempdir()) / "rtnb-ipykernel6"
+    repo = REPO
+    key = "\n".join([sys.executable, sys.prefix, str(repo), IPYKERNEL6_PIN])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    base = Path(tempfile.gettempdir()) / f"rtnb-ipykernel6-{digest}"
     venv, share = base / "venv", base / "share" / "jupyter"
-    if not (share / "kernels" / IPYKERNEL6 / "kernel.json").exists():
+    spec = share / "kernels" / IPYKERNEL6 / "kernel.json"
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if spec.exists():
+            return share
+        if venv.exists():
+            shutil.rmtree(venv)  # a half-made one from an interrupted run
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         python = venv / "bin" / "python"
-        subprocess.run(
-            [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True
-        )
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "ipykernel>=6.29,<7"], check=True
-        )
+        subprocess.run([str(python), "-m", "pip", "install", "-q", IPYKERNEL6_PIN], check=True)
+        inner = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        outer = [p for p in site.getsitepackages() if Path(p).is_dir()]
+        if site.ENABLE_USER_SITE and Path(site.getusersitepackages()).is_dir():
+            outer.append(site.getusersitepackages())
+        lines = [str(repo)] + [f"import site; site.addsitedir({p!r})" for p in outer]
+        (Path(inner) / "rtnb-outer-env.pth").write_text("\n".join(lines) + "\n")
+        check = subprocess.run(
+            [str(python), "-c", "import ipykernel, realtime_nb; print(ipykernel.__version__, "
+             "realtime_nb.__file__)"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        if not check[0].startswith("6.") or not check[1].startswith(str(repo)):
+            raise RuntimeError(f"the ipykernel 6 env is wrong: {check} (repo {repo})")
         subprocess.run(
             [str(python), "-m", "ipykernel", "install", "--prefix", str(base),
              "--name", IPYKERNEL6, "--display-name", "Python 3 (ipykernel 6)"],
