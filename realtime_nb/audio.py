@@ -29,13 +29,12 @@ from typing import Any, BinaryIO, Literal, cast
 import numpy as np
 
 from .errors import AudioFormatError
+from .protocol import SAMPLE_RATE
 
-SAMPLE_RATE: int = 24_000
-"""The Realtime wire rate for PCM16 (the only rate the API accepts for ``audio/pcm``)."""
 G711_RATE: int = 8_000
 """The rate of G.711 mu-law and A-law audio."""
-PCM16_BYTES_PER_MS: int = 48
-"""24 kHz × 2 bytes / 1000."""
+PCM16_BYTES_PER_MS: int = SAMPLE_RATE * 2 // 1000
+"""24 kHz × 2 bytes / 1000 = 48."""
 G711_BYTES_PER_MS: int = 8
 """8 kHz × 1 byte / 1000."""
 MAX_SAMPLE_RATE: int = 384_000

@@ -29,6 +29,7 @@ import numpy as np
 
 from .audio import PCM16_BYTES_PER_MS, b64decode_audio
 from .errors import AudioFormatError
+from .heard import heard_prefix
 from .protocol import SERVER_EVENT_TYPES
 
 _BYTES_PER_MS = PCM16_BYTES_PER_MS
@@ -138,17 +139,6 @@ class ResponseState:
     first_text_t: float | None = None
     error: dict[str, Any] | None = None
     out_of_band: bool = False  #: created with ``conversation_id: null`` (``conversation:"none"``)
-
-
-def heard_prefix(transcript: str, fraction: float) -> str:
-    """The start of ``transcript`` covering ``fraction`` of it, cut back to a word boundary."""
-    if fraction >= 1.0:
-        return transcript
-    n = int(len(transcript) * max(fraction, 0.0))
-    if n < len(transcript) and not transcript[n].isspace():
-        while n > 0 and not transcript[n - 1].isspace():
-            n -= 1
-    return transcript[:n].rstrip()
 
 
 class Conversation:

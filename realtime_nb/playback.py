@@ -29,7 +29,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-SAMPLE_RATE = 24_000
+from .protocol import SAMPLE_RATE
+
 #: Slack after the latest moment an item could still be playing (prebuffer, message delays).
 PLAYING_GRACE_S = 2.0
 #: Items remembered; the oldest are forgotten first.

@@ -12,6 +12,10 @@ import random
 import string
 from typing import Any, Literal, NotRequired, TypedDict
 
+#: The Realtime wire rate for PCM16: the only rate the API accepts for ``audio/pcm``. Every other
+#: module takes it from here (``audio.SAMPLE_RATE`` is the same object).
+SAMPLE_RATE: int = 24_000
+
 # --- §2: the 11 GA client events -------------------------------------------------------------
 CLIENT_EVENT_TYPES: frozenset[str] = frozenset(
     {
@@ -322,7 +326,7 @@ def error_event(
 
 # --- §4.4: session shapes ---------------------------------------------------------------------
 _BETA_FORMAT_TO_GA: dict[str, dict[str, Any]] = {
-    "pcm16": {"type": "audio/pcm", "rate": 24000},
+    "pcm16": {"type": "audio/pcm", "rate": SAMPLE_RATE},
     "g711_ulaw": {"type": "audio/pcmu"},
     "g711_alaw": {"type": "audio/pcma"},
 }

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .errors import AudioFormatError
+from .protocol import SAMPLE_RATE
 
 # Vowel formants (F1, F2, F3) in Hz for an adult voice: /a/ /i/ /u/ /e/ /o/ /æ/ /ʌ/ /ɪ/.
 _VOWELS = np.array(
@@ -92,7 +93,7 @@ def _formant_response(
 
 
 def speech_like(
-    duration_s: float, sample_rate: int = 24_000, seed: int = 0, level_dbfs: float = -20.0
+    duration_s: float, sample_rate: int = SAMPLE_RATE, seed: int = 0, level_dbfs: float = -20.0
 ) -> np.ndarray:
     """Return ``duration_s`` of deterministic speech-like int16 mono audio.
 
@@ -171,7 +172,7 @@ def speech_like(
     return _to_int16(out[:n], level_dbfs)
 
 
-def silence(duration_s: float, sample_rate: int = 24_000) -> np.ndarray:
+def silence(duration_s: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Return ``duration_s`` of digital silence as int16 zeros."""
     return np.zeros(_num_samples(duration_s, sample_rate), np.int16)
 
@@ -180,7 +181,7 @@ def utterance(
     speech_s: float = 1.5,
     lead_silence_s: float = 0.3,
     tail_silence_s: float = 0.8,
-    sample_rate: int = 24_000,
+    sample_rate: int = SAMPLE_RATE,
     seed: int = 0,
 ) -> np.ndarray:
     """Return silence, ``speech_s`` of :func:`speech_like` audio, then silence (one VAD turn).
@@ -198,7 +199,7 @@ def utterance(
 
 
 def tone(
-    freq_hz: float, duration_s: float, sample_rate: int = 24_000, level_dbfs: float = -12.0
+    freq_hz: float, duration_s: float, sample_rate: int = SAMPLE_RATE, level_dbfs: float = -12.0
 ) -> np.ndarray:
     """Return a sine of ``freq_hz`` as int16 with an RMS of ``level_dbfs`` (peak 3 dB higher).
 

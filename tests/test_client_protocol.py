@@ -323,3 +323,22 @@ def test_replay_recreates_config_and_history_in_a_fresh_server() -> None:
     assert fresh.server.order == [item_id for item_id, _, _ in before]
     # the replayed items are not duplicated in the client's conversation
     assert [(i.id, i.role, i.type) for i in pair.client.conversation.items] == before
+
+
+def test_client_and_stand_in_cut_a_truncated_transcript_the_same_way() -> None:
+    pair = MemoryPair(audio_speed=math.inf)
+    pair.request(protocol.item_create(protocol.user_text_item("tell me something long")))
+    pair.request(protocol.response_create(None))
+    pair.run()
+    item = next(i for i in pair.client.conversation.items if i.role == "assistant")
+    for end_ms in (0, 137, 555, 901, int(item.audio_ms) - 1):
+        fresh = MemoryPair(audio_speed=math.inf)
+        fresh.request(protocol.item_create(protocol.user_text_item("tell me something long")))
+        fresh.request(protocol.response_create(None))
+        fresh.run()
+        target = next(i for i in fresh.client.conversation.items if i.role == "assistant")
+        fresh.request(protocol.item_truncate(target.id, end_ms, 0))
+        server_part = fresh.server.items[target.id].item["content"][0]
+        assert (
+            fresh.client.conversation.item(target.id).heard_transcript == server_part["transcript"]
+        ), end_ms

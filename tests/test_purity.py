@@ -18,6 +18,7 @@ CORE = (
     "correlation.py",
     "errors.py",
     "events.py",
+    "heard.py",
     "playback.py",
     "protocol.py",
     "response.py",

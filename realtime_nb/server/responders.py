@@ -24,6 +24,8 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
+from ..protocol import SAMPLE_RATE
+
 __all__ = [
     "Reply",
     "Responder",
@@ -159,7 +161,7 @@ def echo(ctx: ResponderContext) -> Reply:
     if user is not None:
         has_audio = any(p.get("type") == "input_audio" for p in user.get("content") or ())
         if has_audio and ctx.last_user_audio is not None:
-            seconds = len(ctx.last_user_audio) / 24_000
+            seconds = len(ctx.last_user_audio) / SAMPLE_RATE
             return Reply(
                 text=f"You said something for {seconds:.1f} seconds.", audio=ctx.last_user_audio
             )

@@ -43,6 +43,7 @@ import numpy as np
 
 from .. import audio, protocol
 from ..errors import AudioFormatError
+from ..heard import heard_prefix
 from ..synth import speech_like
 from . import validation as v
 from .responders import Reply, ResponderContext, as_reply, echo
@@ -70,7 +71,7 @@ CHUNK_MS = 100  # audio per response.output_audio.delta
 TEXT_STEP_MS = 50  # pacing of text deltas (audio-time equivalent) in text responses
 SYNTH_MS_PER_CHAR = 60
 RATE_LIMIT_TOKENS = 40_000  # per minute, as in a real gpt-realtime capture
-SAMPLES_PER_MS = 24
+SAMPLES_PER_MS = audio.SAMPLE_RATE // 1000
 
 
 # --- connection request -------------------------------------------------------------------------
@@ -388,7 +389,7 @@ class RealtimeServerProtocol:
     # ------------------------------------------------------------------ session
     def _default_session(self, wall: float) -> dict[str, Any]:
         expires_at = int(wall + self.config.max_session_s)
-        pcm = {"type": "audio/pcm", "rate": 24000}
+        pcm = {"type": "audio/pcm", "rate": audio.SAMPLE_RATE}
         vad = {
             "type": "server_vad",
             "threshold": 0.5,
@@ -519,7 +520,7 @@ class RealtimeServerProtocol:
         if name == "format":
             fmt = {"type": value["type"]}
             if value["type"] == "audio/pcm":
-                fmt["rate"] = value.get("rate", 24000)
+                fmt["rate"] = value.get("rate", audio.SAMPLE_RATE)
             return fmt
         if name == "turn_detection":
             if value["type"] == "semantic_vad":
@@ -916,7 +917,7 @@ class RealtimeServerProtocol:
         data, fmt = stored.audio[index]
         stored.audio[index] = (data[: audio.ms_to_bytes(end_ms, fmt)], fmt)
         transcript = parts[index].get("transcript") or ""
-        parts[index]["transcript"] = _cut_transcript(transcript, end_ms / length if length else 0)
+        parts[index]["transcript"] = heard_prefix(transcript, end_ms / length if length else 0)
         self._emit(
             "conversation.item.truncated",
             item_id=stored.id,
@@ -1531,17 +1532,6 @@ def _context_tokens(items: list[StoredItem], instructions_tokens: int) -> tuple[
         elif type_ == "function_call_output":
             text += text_tokens(str(item.get("output", "")))
     return text, aud, image
-
-
-def _cut_transcript(transcript: str, fraction: float) -> str:
-    """The part of a transcript heard before a truncation: proportional, on a word boundary."""
-    if fraction >= 1:
-        return transcript
-    keep = transcript[: round(len(transcript) * max(fraction, 0.0))]
-    if keep and len(keep) < len(transcript) and not transcript[len(keep)].isspace():
-        space = keep.rfind(" ")
-        keep = keep[:space] if space >= 0 else ""
-    return keep.rstrip()
 
 
 def _beta_response(response: dict[str, Any]) -> dict[str, Any]:

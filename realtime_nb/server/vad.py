@@ -29,9 +29,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..audio import frame_energy
+from ..audio import SAMPLE_RATE, frame_energy
 
-SAMPLE_RATE = 24_000
 FRAME_MS = 10
 FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000
 #: Consecutive voiced audio needed before speech is reported (rejects clicks).

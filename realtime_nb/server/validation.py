@@ -360,7 +360,9 @@ def const(value: str) -> Enum:
 FORMAT = Tagged(
     "type",
     {
-        "audio/pcm": Obj({"type": const("audio/pcm"), "rate": Int(24000, 24000)}),
+        "audio/pcm": Obj(
+            {"type": const("audio/pcm"), "rate": Int(protocol.SAMPLE_RATE, protocol.SAMPLE_RATE)}
+        ),
         "audio/pcmu": Obj({"type": const("audio/pcmu")}),
         "audio/pcma": Obj({"type": const("audio/pcma")}),
     },
