@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import audio as audio_mod
-from . import protocol
+from . import beta, protocol
 from .conversation import Conversation, ConversationItem
 from .correlation import Request, RequestTable, Watch, with_correlation
 from .errors import (
@@ -188,7 +188,10 @@ class ClientProtocol:
             raise UsageError(f"A client event is a dict with a 'type' string, not {event!r}.")
         if "event_id" not in event:
             event["event_id"] = self.next_event_id()
-        text = _finite_json(event)
+        wire = event
+        if self.beta and event["type"] != "session.update":  # updates are made in beta shape
+            wire = beta.client_event_to_beta(event)
+        text = _finite_json(wire)
         payload = log_payload if log_payload is not None else event
         return Outgoing(text, event["event_id"], event["type"], payload, pcm)
 
@@ -213,14 +216,14 @@ class ClientProtocol:
     def session_update_event(self, session: dict[str, Any]) -> dict[str, Any]:
         """The ``session.update`` for ``session`` (GA or beta shape in, the server's shape out)."""
         body = dict(session)
-        if protocol.is_beta_session(body) and not self.beta:
-            body = protocol.session_beta_to_ga(body)
+        if beta.is_beta_session(body) and not self.beta:
+            body = beta.session_to_ga(body)
         self.requested_config = protocol.deep_merge(self.requested_config, body)
         return self._update_event(body)
 
     def _update_event(self, body: dict[str, Any]) -> dict[str, Any]:
         if self.beta:
-            return {"type": "session.update", "session": protocol.session_ga_to_beta(body)}
+            return {"type": "session.update", "session": beta.session_to_beta(body)}
         return protocol.session_update(body)
 
     def sent(self, out: Outgoing, t: float, wall: float) -> EventRow:
@@ -348,9 +351,9 @@ class ClientProtocol:
     def receive_event(self, event: dict[str, Any], *, size: int, t: float, wall: float) -> Received:
         """Process one parsed server event (also used to replay recordings)."""
         problems: list[str] = []
-        if self.beta or "_beta_type" in event or event["type"] in protocol.BETA_TO_GA_EVENT:
+        if self.beta or "_beta_type" in event or event["type"] in beta.EVENT_NAMES:
             try:
-                protocol.normalize_server_event(event)
+                beta.normalize_server_event(event)
             except Exception as exc:
                 problems.append(f"beta normalisation: {exc!r}")
         pcm: bytes | None = None

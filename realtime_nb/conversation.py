@@ -2,7 +2,7 @@
 
 Theory of operation. The server owns the conversation; this class mirrors it from what crossed
 the wire. :meth:`Conversation.apply` takes each server event (GA names: normalise beta first
-with :func:`realtime_nb.protocol.normalize_server_event`) and looks its type up in one table,
+with :func:`realtime_nb.beta.normalize_server_event`) and looks its type up in one table,
 :data:`_SERVER_HANDLERS`, whose entries are small functions that update the state. Unknown
 types are counted and ignored; a malformed event (missing ids, ``item: None``, wrong types) is
 counted and ignored too, never raised, so a new or odd server never breaks a session.

@@ -1,4 +1,4 @@
-"""The Realtime wire protocol as data: event names, ids, client-event builders, beta→GA mapping.
+"""The Realtime wire protocol as data: event names, ids and client-event builders.
 
 Pure: no I/O, no clock. Events stay the plain dicts that ``json.loads`` produced (fast and
 forward-compatible: an unknown type passes through untouched). Facts and sources are in
@@ -7,7 +7,6 @@ forward-compatible: an unknown type passes through untouched). Facts and sources
 
 from __future__ import annotations
 
-import copy
 import random
 import string
 from typing import Any, Literal, NotRequired, TypedDict
@@ -84,26 +83,6 @@ SERVER_EVENT_TYPES: frozenset[str] = frozenset(
         "output_audio_buffer.cleared",
     }
 )
-
-# --- §3/§5: beta event names that were renamed in GA -----------------------------------------
-BETA_TO_GA_EVENT: dict[str, str] = {
-    "response.audio.delta": "response.output_audio.delta",
-    "response.audio.done": "response.output_audio.done",
-    "response.audio_transcript.delta": "response.output_audio_transcript.delta",
-    "response.audio_transcript.done": "response.output_audio_transcript.done",
-    "response.text.delta": "response.output_text.delta",
-    "response.text.done": "response.output_text.done",
-    "transcription_session.created": "session.created",
-    "transcription_session.updated": "session.updated",
-}
-GA_TO_BETA_EVENT: dict[str, str] = {
-    ga: beta for beta, ga in BETA_TO_GA_EVENT.items() if not beta.startswith("transcription")
-}
-
-# Content-part types inside items: beta ``audio``/``text`` became ``output_audio``/``output_text``
-# for assistant messages in GA (§3 "Wire details").
-BETA_TO_GA_CONTENT: dict[str, str] = {"audio": "output_audio", "text": "output_text"}
-GA_TO_BETA_CONTENT: dict[str, str] = {v: k for k, v in BETA_TO_GA_CONTENT.items()}
 
 # Where base64 audio travels, by event type (the event log and session decode it once).
 AUDIO_DELTA_FIELD: dict[str, str] = {
@@ -325,124 +304,6 @@ def error_event(
 
 
 # --- §4.4: session shapes ---------------------------------------------------------------------
-_BETA_FORMAT_TO_GA: dict[str, dict[str, Any]] = {
-    "pcm16": {"type": "audio/pcm", "rate": SAMPLE_RATE},
-    "g711_ulaw": {"type": "audio/pcmu"},
-    "g711_alaw": {"type": "audio/pcma"},
-}
-_GA_FORMAT_TO_BETA: dict[str, str] = {
-    "audio/pcm": "pcm16",
-    "audio/pcmu": "g711_ulaw",
-    "audio/pcma": "g711_alaw",
-}
-
-
-def format_to_ga(fmt: str | dict[str, Any] | None) -> dict[str, Any] | None:
-    if fmt is None or isinstance(fmt, dict):
-        return fmt
-    return dict(_BETA_FORMAT_TO_GA.get(fmt, {"type": fmt}))
-
-
-def format_to_beta(fmt: dict[str, Any] | str | None) -> str | None:
-    if fmt is None or isinstance(fmt, str):
-        return fmt
-    return _GA_FORMAT_TO_BETA.get(str(fmt.get("type")), str(fmt.get("type")))
-
-
-_BETA_ONLY_KEYS = frozenset(
-    {
-        "modalities",
-        "voice",
-        "speed",
-        "input_audio_format",
-        "output_audio_format",
-        "input_audio_transcription",
-        "input_audio_noise_reduction",
-        "turn_detection",
-        "max_response_output_tokens",
-        "temperature",
-    }
-)
-
-
-def is_beta_session(session: dict[str, Any]) -> bool:
-    """True when a session object uses the flat beta shape (§4.3) rather than the GA one."""
-    return "audio" not in session and any(k in session for k in _BETA_ONLY_KEYS)
-
-
-def session_beta_to_ga(flat: dict[str, Any]) -> dict[str, Any]:
-    """Map a flat beta session (§4.3) to the nested GA shape (§4.4). ``temperature`` is dropped."""
-    ga: dict[str, Any] = {}
-    audio_in: dict[str, Any] = {}
-    audio_out: dict[str, Any] = {}
-    for key, value in flat.items():
-        if key == "modalities":
-            mods = [m for m in value if m != "text"] if "audio" in value else list(value)
-            ga["output_modalities"] = mods or ["text"]
-        elif key == "voice":
-            audio_out["voice"] = value
-        elif key == "speed":
-            audio_out["speed"] = value
-        elif key == "input_audio_format":
-            audio_in["format"] = format_to_ga(value)
-        elif key == "output_audio_format":
-            audio_out["format"] = format_to_ga(value)
-        elif key == "input_audio_transcription":
-            audio_in["transcription"] = value
-        elif key == "input_audio_noise_reduction":
-            audio_in["noise_reduction"] = value
-        elif key == "turn_detection":
-            audio_in["turn_detection"] = value
-        elif key == "max_response_output_tokens":
-            ga["max_output_tokens"] = value
-        elif key == "temperature":
-            continue
-        else:
-            ga[key] = value
-    if audio_in or audio_out:
-        ga["audio"] = {}
-        if audio_in:
-            ga["audio"]["input"] = audio_in
-        if audio_out:
-            ga["audio"]["output"] = audio_out
-    ga.setdefault("type", "realtime")
-    return ga
-
-
-def session_ga_to_beta(ga: dict[str, Any]) -> dict[str, Any]:
-    """Map a nested GA session to the flat beta shape (for a stand-in in beta mode)."""
-    flat: dict[str, Any] = {}
-    for key, value in ga.items():
-        if key == "type":
-            continue
-        if key == "output_modalities":
-            flat["modalities"] = ["text", "audio"] if "audio" in value else list(value)
-        elif key == "max_output_tokens":
-            flat["max_response_output_tokens"] = value
-        elif key == "audio":
-            audio_in = value.get("input") or {}
-            audio_out = value.get("output") or {}
-            if "format" in audio_in:
-                flat["input_audio_format"] = format_to_beta(audio_in["format"])
-            if "transcription" in audio_in:
-                flat["input_audio_transcription"] = audio_in["transcription"]
-            if "noise_reduction" in audio_in:
-                flat["input_audio_noise_reduction"] = audio_in["noise_reduction"]
-            if "turn_detection" in audio_in:
-                flat["turn_detection"] = audio_in["turn_detection"]
-            if "format" in audio_out:
-                flat["output_audio_format"] = format_to_beta(audio_out["format"])
-            if "voice" in audio_out:
-                flat["voice"] = audio_out["voice"]
-            if "speed" in audio_out:
-                flat["speed"] = audio_out["speed"]
-        elif key in ("truncation", "prompt", "include"):
-            continue
-        else:
-            flat[key] = value
-    return flat
-
-
 def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     """``update`` laid over ``base`` the way ``session.update`` does: nested dicts merge."""
     out = dict(base)
@@ -451,66 +312,6 @@ def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
-    return out
-
-
-def _content_to_ga(item: dict[str, Any]) -> None:
-    if item.get("role") != "assistant":
-        return
-    for part in item.get("content") or ():
-        t = part.get("type")
-        if t in BETA_TO_GA_CONTENT:
-            part["type"] = BETA_TO_GA_CONTENT[t]
-
-
-def normalize_server_event(event: dict[str, Any]) -> dict[str, Any]:
-    """Return ``event`` in GA form: beta names renamed, flat sessions nested, content types mapped.
-
-    GA events come back unchanged (the same object, no copy). A beta event is changed in place
-    and its original type is kept under ``"_beta_type"`` so the log still shows what was sent.
-    Unknown types pass through.
-    """
-    type_ = event.get("type")
-    if not isinstance(type_, str):
-        return event
-    renamed = BETA_TO_GA_EVENT.get(type_)
-    if renamed is not None:
-        event["_beta_type"] = type_
-        event["type"] = renamed
-    session = event.get("session")
-    if isinstance(session, dict) and is_beta_session(session):
-        event["session"] = session_beta_to_ga(session)
-        event.setdefault("_beta_type", type_)
-    item = event.get("item")
-    if isinstance(item, dict):
-        _content_to_ga(item)
-    response = event.get("response")
-    if isinstance(response, dict):
-        for out in response.get("output") or ():
-            if isinstance(out, dict):
-                _content_to_ga(out)
-    return event
-
-
-def to_beta_server_event(event: dict[str, Any]) -> dict[str, Any]:
-    """Render a GA server event in the beta shape (the stand-in's beta mode). Returns a copy."""
-    out = copy.deepcopy(event)
-    type_ = out.get("type", "")
-    if type_ in GA_TO_BETA_EVENT:
-        out["type"] = GA_TO_BETA_EVENT[type_]
-    if isinstance(out.get("session"), dict):
-        out["session"] = session_ga_to_beta(out["session"])
-
-    def beta_item(item: dict[str, Any]) -> None:
-        for part in item.get("content") or ():
-            if part.get("type") in GA_TO_BETA_CONTENT:
-                part["type"] = GA_TO_BETA_CONTENT[part["type"]]
-
-    if isinstance(out.get("item"), dict):
-        beta_item(out["item"])
-    if isinstance(out.get("response"), dict):
-        for item in out["response"].get("output") or ():
-            beta_item(item)
     return out
 
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from realtime_nb import protocol
+from realtime_nb import beta
 from realtime_nb.conversation import Conversation, heard_prefix
 from realtime_nb.events import audio_marker, extract_audio
 
@@ -396,7 +396,7 @@ def test_beta_events_work_once_normalised() -> None:
         {"type": "conversation.item.created", "item": {"id": "a", "type": "message",
          "role": "assistant", "content": [{"type": "audio", "transcript": "Hi"}]}},
     ]:  # fmt: skip
-        event, data = extract_audio(protocol.normalize_server_event(event))
+        event, data = extract_audio(beta.normalize_server_event(event))
         conv.apply(event, data)
     a = conv.item("a")
     assert a is not None and (a.transcript, a.audio_bytes_received) == ("Hi", 480)

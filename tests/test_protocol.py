@@ -9,7 +9,7 @@ import pytest
 from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
 from pydantic import TypeAdapter
 
-from realtime_nb import protocol
+from realtime_nb import beta, protocol
 from tests.schema import assert_no_extras
 
 CLIENT = TypeAdapter(RealtimeClientEvent)
@@ -29,7 +29,7 @@ def test_server_event_names_match_the_sdk_union() -> None:
 
 
 def test_beta_renames_point_at_ga_names() -> None:
-    for ga in protocol.BETA_TO_GA_EVENT.values():
+    for ga in beta.EVENT_NAMES.values():
         assert ga in protocol.SERVER_EVENT_TYPES
 
 
@@ -97,7 +97,7 @@ BETA_SESSION = {
 
 
 def test_beta_session_to_ga() -> None:
-    ga = protocol.session_beta_to_ga(BETA_SESSION)
+    ga = beta.session_to_ga(BETA_SESSION)
     assert ga == {
         "type": "realtime",
         "output_modalities": ["audio"],
@@ -117,19 +117,19 @@ def test_beta_session_to_ga() -> None:
 
 
 def test_ga_session_to_beta_round_trip() -> None:
-    ga = protocol.session_beta_to_ga(BETA_SESSION)
-    back = protocol.session_ga_to_beta(ga)
+    ga = beta.session_to_ga(BETA_SESSION)
+    back = beta.session_to_beta(ga)
     expected = {k: v for k, v in BETA_SESSION.items() if k != "temperature"}
     assert back == expected
 
 
 def test_text_only_beta_modalities() -> None:
-    assert protocol.session_beta_to_ga({"modalities": ["text"]})["output_modalities"] == ["text"]
+    assert beta.session_to_ga({"modalities": ["text"]})["output_modalities"] == ["text"]
 
 
 def test_normalize_beta_server_events() -> None:
     delta = {"type": "response.audio.delta", "event_id": "e", "delta": "AAAA"}
-    protocol.normalize_server_event(delta)
+    beta.normalize_server_event(delta)
     assert delta["type"] == "response.output_audio.delta"
     assert delta["_beta_type"] == "response.audio.delta"
 
@@ -137,20 +137,20 @@ def test_normalize_beta_server_events() -> None:
         "type": "conversation.item.created",
         "item": {"id": "item_1", "role": "assistant", "content": [{"type": "audio"}]},
     }
-    protocol.normalize_server_event(created)
+    beta.normalize_server_event(created)
     assert created["item"]["content"][0]["type"] == "output_audio"
 
     session = {"type": "session.created", "session": {"voice": "alloy", "modalities": ["text"]}}
-    protocol.normalize_server_event(session)
+    beta.normalize_server_event(session)
     assert session["session"]["audio"]["output"]["voice"] == "alloy"
 
 
 def test_normalize_leaves_ga_alone() -> None:
     event = {"type": "response.output_text.delta", "delta": "hi"}
-    assert protocol.normalize_server_event(event) is event
+    assert beta.normalize_server_event(event) is event
     assert event == {"type": "response.output_text.delta", "delta": "hi"}
     unknown = {"type": "brand.new.event", "x": 1}
-    assert protocol.normalize_server_event(unknown) == {"type": "brand.new.event", "x": 1}
+    assert beta.normalize_server_event(unknown) == {"type": "brand.new.event", "x": 1}
 
 
 def test_to_beta_and_back() -> None:
@@ -159,10 +159,10 @@ def test_to_beta_and_back() -> None:
         "event_id": "e",
         "delta": "hi",
     }
-    beta = protocol.to_beta_server_event(ga)
-    assert beta["type"] == "response.audio_transcript.delta"
+    shown = beta.to_beta_server_event(ga)
+    assert shown["type"] == "response.audio_transcript.delta"
     assert ga["type"] == "response.output_audio_transcript.delta"  # input untouched
-    assert protocol.normalize_server_event(beta)["type"] == ga["type"]
+    assert beta.normalize_server_event(shown)["type"] == ga["type"]
 
 
 def test_event_ids_finds_nested_ids() -> None:

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "realtime_nb"
 #: strict mypy list in pyproject.toml.
 CORE = (
     "audio.py",
+    "beta.py",
     "client_protocol.py",
     "conversation.py",
     "correlation.py",

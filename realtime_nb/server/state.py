@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
-from .. import audio, protocol
+from .. import audio, beta, protocol
 from ..errors import AudioFormatError
 from ..heard import heard_prefix
 from ..synth import speech_like
@@ -251,10 +251,6 @@ def _minutes(seconds: float) -> str:
     return str(int(minutes)) if float(minutes).is_integer() else f"{minutes:g}"
 
 
-def _beta_format(fmt: Any) -> Any:
-    return protocol.format_to_beta(fmt) if isinstance(fmt, dict) else fmt
-
-
 class RealtimeServerProtocol:
     """One connection's protocol state: session, conversation, input buffer, VAD, responses.
 
@@ -443,7 +439,7 @@ class RealtimeServerProtocol:
         session = copy.deepcopy(self.session)
         if not self.beta:
             return session
-        flat = protocol.session_ga_to_beta(session)
+        flat = beta.session_to_beta(session)
         td = flat.get("turn_detection")
         if isinstance(td, dict) and td.get("idle_timeout_ms", 0) is None:
             del td["idle_timeout_ms"]  # not in the beta shape
@@ -562,9 +558,7 @@ class RealtimeServerProtocol:
                 type_ = "conversation.item.created"
         event: dict[str, Any] = {"type": type_, "event_id": self.ids.event(), **fields}
         if self.beta:
-            event = protocol.to_beta_server_event(event)
-            if isinstance(event.get("response"), dict):
-                event["response"] = _beta_response(event["response"])
+            event = beta.to_beta_server_event(event)
         self._outbox.append(event)
         self.events_emitted += 1
 
@@ -620,7 +614,7 @@ class RealtimeServerProtocol:
         client_event_id = eid if isinstance(eid, str) else None
         try:
             if self.beta:
-                event = _beta_client_to_ga(event)
+                event = beta.client_event_to_ga(event)
             checked = v.check_event(event)
             getattr(self, HANDLERS[checked["type"]])(checked, now)
         except v.Invalid as err:
@@ -1532,62 +1526,3 @@ def _context_tokens(items: list[StoredItem], instructions_tokens: int) -> tuple[
         elif type_ == "function_call_output":
             text += text_tokens(str(item.get("output", "")))
     return text, aud, image
-
-
-def _beta_response(response: dict[str, Any]) -> dict[str, Any]:
-    """A GA response object in the beta shape (``modalities``, ``voice``, ...)."""
-    out: dict[str, Any] = {}
-    for key, value in response.items():
-        if key == "output_modalities":
-            out["modalities"] = ["text", "audio"] if "audio" in value else list(value)
-        elif key == "audio":
-            output = (value or {}).get("output") or {}
-            out["voice"] = output.get("voice")
-            out["output_audio_format"] = _beta_format(output.get("format"))
-        elif key == "usage" and isinstance(value, dict):
-            details = value["input_token_details"]
-            out["usage"] = {
-                **value,
-                "input_token_details": {
-                    k: details[k] for k in ("text_tokens", "audio_tokens", "cached_tokens")
-                },
-            }
-        else:
-            out[key] = value
-    return out
-
-
-def _beta_client_to_ga(event: dict[str, Any]) -> dict[str, Any]:
-    """Read a beta client event as GA: flat sessions and response params, beta content types."""
-    event = copy.deepcopy(event)
-    type_ = event.get("type")
-    if type_ == "session.update" and isinstance(event.get("session"), dict):
-        session = event["session"]
-        if "type" not in session or protocol.is_beta_session(session):
-            event["session"] = protocol.session_beta_to_ga(session)
-    elif type_ == "response.create" and isinstance(event.get("response"), dict):
-        resp = event["response"]
-        out: dict[str, Any] = {}
-        audio_out: dict[str, Any] = {}
-        for key, value in resp.items():
-            if key == "modalities" and isinstance(value, list):
-                out["output_modalities"] = ["audio"] if "audio" in value else list(value)
-            elif key == "voice":
-                audio_out["voice"] = value
-            elif key == "output_audio_format":
-                audio_out["format"] = protocol.format_to_ga(value)
-            elif key == "max_response_output_tokens":
-                out["max_output_tokens"] = value
-            elif key == "temperature":
-                continue
-            else:
-                out[key] = value
-        if audio_out:
-            out["audio"] = {"output": audio_out}
-        event["response"] = out
-    item = event.get("item")
-    if isinstance(item, dict) and item.get("role") == "assistant":
-        for part in item.get("content") or ():
-            if isinstance(part, dict) and part.get("type") in protocol.BETA_TO_GA_CONTENT:
-                part["type"] = protocol.BETA_TO_GA_CONTENT[part["type"]]
-    return event
