@@ -283,10 +283,12 @@ def ipykernel6_jupyter_path() -> Path:
             outer.append(site.getusersitepackages())
         lines = [str(repo)] + [f"import site; site.addsitedir({p!r})" for p in outer]
         (Path(inner) / "rtnb-outer-env.pth").write_text("\n".join(lines) + "\n")
+        # away from the checkout and without PYTHONPATH: the .pth alone must find this checkout
         check = subprocess.run(
             [str(python), "-c", "import ipykernel, realtime_nb; print(ipykernel.__version__, "
              "realtime_nb.__file__)"],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, cwd=base,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         ).stdout.split()  # fmt: skip
         if not check[0].startswith("6.") or not check[1].startswith(str(repo)):
             raise RuntimeError(f"the ipykernel 6 env is wrong: {check} (repo {repo})")
