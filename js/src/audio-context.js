@@ -4,7 +4,9 @@
 // forcing 24 kHz breaks Firefox ("AudioNodes from AudioContexts with different sample-rate"),
 // so the worklets resample instead. The worklet sources are bundled as text by js/build.mjs and
 // added from Blob URLs, once per context.
+// @ts-ignore -- build.mjs loads *.worklet.js as text (a default-exported string); tsc sees the JS
 import captureSource from "./capture.worklet.js";
+// @ts-ignore -- same: the player worklet's source text
 import playerSource from "./player.worklet.js";
 
 /** @type {{ctx: AudioContext, ready: Promise<void>} | null} */

@@ -2,7 +2,11 @@
 // buffer. No Web Audio here, so node tests it (js/test/audio-math.test.js) and both worklets
 // import it (esbuild bundles it into each worklet's source).
 
-/** Modified Bessel function of the first kind, order 0 (series; converges fast for x < 30). */
+/**
+ * Modified Bessel function of the first kind, order 0 (series; converges fast for x < 30).
+ * @param {number} x
+ * @returns {number}
+ */
 function besselI0(x) {
   let sum = 1;
   let term = 1;
@@ -15,6 +19,11 @@ function besselI0(x) {
   return sum;
 }
 
+/**
+ * @param {number} a
+ * @param {number} b
+ * @returns {number}
+ */
 function gcd(a, b) {
   while (b) [a, b] = [b, a % b];
   return a;
@@ -39,6 +48,13 @@ const MAX_PHASES = 1024; // beyond this the fractional phase is rounded to 1/102
  * Equal rates pass the samples through unchanged (copied) with no delay.
  */
 export class StreamingResampler {
+  // stream state, set by reset(): declared here so their types are known to the checker
+  /** @type {Float32Array} */ _buf = new Float32Array(0);
+  /** samples of history at the front of _buf */ _hist = 0;
+  /** input samples fed so far */ _consumed = 0;
+  /** absolute input index of floor(position of the next output sample) */ _base = 0;
+  /** numerator of the fractional position, in [0, phases) */ _frac = 0;
+
   /**
    * @param {number} fromRate input sample rate (Hz)
    * @param {number} toRate output sample rate (Hz)
@@ -234,6 +250,8 @@ export class FrameAssembler {
 
 const STATS_KEPT = 256; // per-item counters remembered after an item leaves the queue
 
+/** @typedef {{received: number, played: number, graceEnded: boolean}} Stat */
+
 /**
  * @typedef {{started: string[], startedAt: number[], ended: string[], interrupted: string[]}} PullResult
  *   startedAt[i]: index in `out` of the first sample of started[i]; interrupted: items dropped by
@@ -258,6 +276,15 @@ const STATS_KEPT = 256; // per-item counters remembered after an item leaves the
  * was queued; later audio for those items is ignored (still counted in `received`).
  */
 export class PlaybackQueue {
+  // queue state, set by reset(): declared here so their types are known to the checker
+  /** @type {Entry[]} */ _items = [];
+  /** @type {Map<string, Entry>} */ _live = new Map();
+  /** @type {Map<string, Stat>} */ _stats = new Map();
+  /** @type {Set<string>} */ _flushed = new Set();
+  /** @type {string[]} */ _pendingInterrupted = [];
+  _fadeLeft = 0;
+  _underruns = 0;
+
   /**
    * @param {{outputRate: number, sourceRate?: number, prebufferMs?: number, fadeMs?: number,
    *   startWaitMs?: number, endGraceMs?: number}} options
@@ -294,6 +321,10 @@ export class PlaybackQueue {
     this._underruns = 0;
   }
 
+  /**
+   * @param {string} itemId
+   * @returns {Stat}
+   */
   _stat(itemId) {
     let s = this._stats.get(itemId);
     if (!s) {
@@ -427,8 +458,13 @@ export class PlaybackQueue {
     return res;
   }
 
+  /**
+   * @param {PullResult} res
+   * @param {boolean} byGrace
+   */
   _endHead(res, byGrace) {
     const head = this._items.shift();
+    if (!head) return;
     this._live.delete(head.id);
     head.syncPlayed();
     head.stat.graceEnded = byGrace;
@@ -462,10 +498,10 @@ export class PlaybackQueue {
     }
     if (this._flushed.size > STATS_KEPT) {
       const drop = this._flushed.values().next().value;
-      this._flushed.delete(drop);
+      if (drop !== undefined) this._flushed.delete(drop);
     }
     const head = this._items[0];
-    if (fade && head.playing) {
+    if (fade && head?.playing) {
       if (this._fadeLeft === 0) this._fadeLeft = this._fadeSamples;
     } else this._finishFlush();
   }
@@ -521,7 +557,7 @@ class Entry {
   /**
    * @param {string} id
    * @param {number} base source samples of the item before data[0]
-   * @param {{received: number, played: number, graceEnded: boolean}} stat
+   * @param {Stat} stat
    * @param {number} den the read position is num / den source samples into data
    */
   constructor(id, base, stat, den) {

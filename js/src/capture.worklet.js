@@ -22,6 +22,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
     this.firstFrame = -1; // context frame of the first input sample fed to the resampler
     this.outCount = 0; // 24 kHz samples put into frames so far
     this.alive = true;
+    /** @param {MessageEvent} e */
     this.port.onmessage = (e) => {
       const cmd = e.data && e.data.cmd;
       if (cmd === "stop") this.alive = false;
@@ -34,6 +35,10 @@ class CaptureProcessor extends AudioWorkletProcessor {
     };
   }
 
+  /**
+   * @param {Float32Array[][]} inputs
+   * @returns {boolean}
+   */
   process(inputs) {
     if (!this.alive) return false;
     const channels = inputs[0] || [];

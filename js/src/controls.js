@@ -1,28 +1,8 @@
 // The controls: microphone, mode, push-to-talk, mute, stop audio, text input, level meters.
 // This module only builds DOM and reports gestures through callbacks; index.js does the work.
 
+import { h } from "./dom.js";
 import { Meter } from "./meters.js";
-
-/**
- * Create an element. `attrs`: `class`, `rtnb` (the `data-rtnb` test hook), `hidden`,
- * `data-*`, any attribute; `true` sets an empty attribute, `null`/`false`/`undefined` skip it.
- * @param {string} tag
- * @param {Record<string, unknown>} [attrs]
- * @param {...(Node|string|null|undefined|false)} children
- * @returns {HTMLElement}
- */
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") el.className = String(v);
-    else if (k === "rtnb") el.dataset.rtnb = String(v);
-    else if (k === "hidden") el.hidden = true;
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
-  return el;
-}
 
 export const MODES = /** @type {const} */ (["hands_free", "push_to_talk"]);
 const MIC_LABELS = { off: "Start mic", starting: "Starting…", on: "Stop mic", error: "Start mic" };

@@ -2,7 +2,7 @@
 // the API's `threshold` (0..1) to a frame level of −70 + 60 × threshold dBFS, so the line shows
 // the level your voice must reach to start a turn.
 
-import { h } from "./controls.js";
+import { h } from "./dom.js";
 
 /** Bottom and top of the meter scale, dBFS. */
 export const METER_MIN_DB = -80;

@@ -29,10 +29,13 @@ class PlayerProcessor extends AudioWorkletProcessor {
     this.sinceProgress = 0;
     this.sinceLevel = 0;
     this.sumSquares = 0;
+    /** @type {Map<string, number>} */
     this.lastReported = new Map();
+    /** @param {MessageEvent} e */
     this.port.onmessage = (e) => this.onMessage(e.data || {});
   }
 
+  /** @param {{cmd?: string, item?: unknown, pcm?: Int16Array, fade?: boolean}} msg */
   onMessage(msg) {
     if (msg.cmd === "push" && msg.pcm) this.queue.push(String(msg.item), msg.pcm);
     else if (msg.cmd === "flush") {
@@ -46,6 +49,10 @@ class PlayerProcessor extends AudioWorkletProcessor {
     }
   }
 
+  /**
+   * @param {string} id
+   * @param {"progress" | "interrupted" | "ended"} reason
+   */
   report(id, reason) {
     const q = this.queue;
     const samples = q.played(id);
@@ -62,6 +69,11 @@ class PlayerProcessor extends AudioWorkletProcessor {
     });
   }
 
+  /**
+   * @param {Float32Array[][]} inputs
+   * @param {Float32Array[][]} outputs
+   * @returns {boolean}
+   */
   process(inputs, outputs) {
     const channels = outputs[0];
     if (!channels || !channels.length) return true;
@@ -71,7 +83,8 @@ class PlayerProcessor extends AudioWorkletProcessor {
     res.started.forEach((id, k) => {
       if (!this.firstTime.has(id)) {
         this.firstTime.set(id, currentTime + res.startedAt[k] / sampleRate);
-        if (this.firstTime.size > MAX_FIRST_TIMES) this.firstTime.delete(this.firstTime.keys().next().value);
+        const oldest = this.firstTime.keys().next().value;
+        if (this.firstTime.size > MAX_FIRST_TIMES && oldest !== undefined) this.firstTime.delete(oldest);
       }
     });
     for (const id of res.interrupted) this.report(id, "interrupted");

@@ -12,7 +12,7 @@
 // skips layout and paint of the rows scrolled out of view, which keeps each frame short with
 // thousands of rows (a `<table>` re-lays and re-paints all of them).
 
-import { h } from "./controls.js";
+import { h } from "./dom.js";
 
 /** Event types whose consecutive rows (same direction, type and item) form one run
  * (the twin of realtime_nb/events.py COALESCED_TYPES). */

@@ -2,7 +2,7 @@
 // An interrupted assistant turn shows what the speaker actually played ("heard") normally and
 // the rest of what the model generated struck through and dimmed.
 
-import { h } from "./controls.js";
+import { h } from "./dom.js";
 
 /**
  * @typedef {{item_id: string, role: string, text: string, heard: string|null,

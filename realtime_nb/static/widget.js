@@ -42,10 +42,10 @@ function bufferKind(buf) {
 }
 
 // src/capture.worklet.js
-var capture_worklet_default = '(() => {\n  // src/audio-math.js\n  function besselI0(x) {\n    let sum = 1;\n    let term = 1;\n    const q = x * x / 4;\n    for (let k = 1; k < 60; k++) {\n      term *= q / (k * k);\n      sum += term;\n      if (term < sum * 1e-12) break;\n    }\n    return sum;\n  }\n  function gcd(a, b) {\n    while (b) [a, b] = [b, a % b];\n    return a;\n  }\n  var KAISER_BETA = 8;\n  var MAX_PHASES = 1024;\n  var StreamingResampler = class {\n    /**\n     * @param {number} fromRate input sample rate (Hz)\n     * @param {number} toRate output sample rate (Hz)\n     * @param {{taps?: number, cutoff?: number}} [options] taps: half-width in periods of the lower\n     *   rate; cutoff: fraction of the lower rate where the response is \u22126 dB\n     */\n    constructor(fromRate, toRate, { taps = 32, cutoff = 0.45 } = {}) {\n      if (!(fromRate > 0 && toRate > 0) || !Number.isInteger(fromRate) || !Number.isInteger(toRate)) {\n        throw new RangeError(`sample rates must be positive integers, got ${fromRate} and ${toRate}`);\n      }\n      this.fromRate = fromRate;\n      this.toRate = toRate;\n      const g = gcd(fromRate, toRate);\n      this._step = fromRate / g;\n      this._phases = toRate / g;\n      this._passthrough = fromRate === toRate;\n      const low = Math.min(fromRate, toRate);\n      const half = Math.max(1, Math.ceil(taps * fromRate / low));\n      this._half = half;\n      this._len = 2 * half;\n      const rows = Math.min(this._phases, MAX_PHASES);\n      this._rows = rows;\n      const fc = cutoff * low / fromRate;\n      const i0b = besselI0(KAISER_BETA);\n      const table = new Float32Array(rows * this._len);\n      for (let p = 0; p < rows; p++) {\n        const frac = p / rows;\n        let sum = 0;\n        const row = new Float64Array(this._len);\n        for (let j = 0; j < this._len; j++) {\n          const d = frac + j - half;\n          const x = d / half;\n          const w = Math.abs(x) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - x * x)) / i0b;\n          const a = 2 * fc * d;\n          const s = a === 0 ? 1 : Math.sin(Math.PI * a) / (Math.PI * a);\n          row[j] = 2 * fc * s * w;\n          sum += row[j];\n        }\n        for (let j = 0; j < this._len; j++) table[p * this._len + j] = row[j] / sum;\n      }\n      this._table = table;\n      this.reset();\n    }\n    /** Input samples of delay between a feature in the input and the same feature in the output. */\n    get delay() {\n      return this._passthrough ? 0 : this._half;\n    }\n    /** Forget all history, as if newly constructed. */\n    reset() {\n      this._buf = new Float32Array(this._len - 1 + 1024);\n      this._hist = this._len - 1;\n      this._consumed = 0;\n      this._base = 0;\n      this._frac = 0;\n    }\n    /**\n     * Resample the next chunk of the stream.\n     * @param {Float32Array} input\n     * @returns {Float32Array} the output samples that this chunk completes (possibly empty)\n     */\n    process(input) {\n      if (this._passthrough) return Float32Array.from(input);\n      const histLen = this._len - 1;\n      const need = histLen + input.length;\n      if (this._buf.length < need) {\n        const bigger = new Float32Array(need * 2);\n        bigger.set(this._buf.subarray(0, histLen));\n        this._buf = bigger;\n      }\n      const buf = this._buf;\n      buf.set(input, histLen);\n      const start = this._consumed;\n      const end = start + input.length;\n      const count = Math.max(0, Math.ceil(((end - this._base) * this._phases - this._frac) / this._step));\n      const out = new Float32Array(count);\n      const len = this._len;\n      const table = this._table;\n      const rows = this._rows;\n      const phases = this._phases;\n      const step = this._step;\n      let base = this._base;\n      let frac = this._frac;\n      for (let n = 0; n < count; n++) {\n        const row = rows === phases ? frac : Math.min(rows - 1, Math.round(frac * rows / phases));\n        const off = row * len;\n        let idx = base - start + histLen;\n        let acc = 0;\n        for (let j = 0; j < len; j++) acc += table[off + j] * buf[idx - j];\n        out[n] = acc;\n        frac += step;\n        if (frac >= phases) {\n          base += Math.floor(frac / phases);\n          frac %= phases;\n        }\n      }\n      this._base = base;\n      this._frac = frac;\n      this._consumed = end;\n      buf.copyWithin(0, input.length, input.length + histLen);\n      return out;\n    }\n  };\n  function floatToPcm16(f32) {\n    const out = new Int16Array(f32.length);\n    for (let i = 0; i < f32.length; i++) {\n      const v = Math.round(f32[i] * 32768);\n      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v || 0;\n    }\n    return out;\n  }\n  function rms(f32) {\n    if (!f32.length) return 0;\n    let s = 0;\n    for (let i = 0; i < f32.length; i++) s += f32[i] * f32[i];\n    return Math.min(1, Math.sqrt(s / f32.length));\n  }\n  var FrameAssembler = class {\n    /** @param {number} frameSamples samples per frame (960 = 40 ms at 24 kHz) */\n    constructor(frameSamples) {\n      if (!(frameSamples > 0) || !Number.isInteger(frameSamples)) {\n        throw new RangeError(`frameSamples must be a positive integer, got ${frameSamples}`);\n      }\n      this.frameSamples = frameSamples;\n      this._cur = new Float32Array(frameSamples);\n      this._fill = 0;\n    }\n    /** Samples waiting for the next frame to complete. */\n    get pending() {\n      return this._fill;\n    }\n    /**\n     * Add samples; return the frames they complete, in order (each a new array).\n     * @param {Float32Array} f32\n     * @returns {Float32Array[]}\n     */\n    push(f32) {\n      const frames = [];\n      let i = 0;\n      while (i < f32.length) {\n        const take = Math.min(this.frameSamples - this._fill, f32.length - i);\n        this._cur.set(f32.subarray(i, i + take), this._fill);\n        this._fill += take;\n        i += take;\n        if (this._fill === this.frameSamples) {\n          frames.push(this._cur);\n          this._cur = new Float32Array(this.frameSamples);\n          this._fill = 0;\n        }\n      }\n      return frames;\n    }\n    /** Drop the partial frame. */\n    reset() {\n      this._fill = 0;\n    }\n  };\n\n  // src/capture.worklet.js\n  var WIRE_RATE = 24e3;\n  var FRAME_SAMPLES = 960;\n  var CaptureProcessor = class extends AudioWorkletProcessor {\n    constructor() {\n      super();\n      this.resampler = new StreamingResampler(Math.round(sampleRate), WIRE_RATE);\n      this.frames = new FrameAssembler(FRAME_SAMPLES);\n      this.mono = new Float32Array(128);\n      this.firstFrame = -1;\n      this.outCount = 0;\n      this.alive = true;\n      this.port.onmessage = (e) => {\n        const cmd = e.data && e.data.cmd;\n        if (cmd === "stop") this.alive = false;\n        else if (cmd === "reset") {\n          this.resampler.reset();\n          this.frames.reset();\n          this.firstFrame = -1;\n          this.outCount = 0;\n        }\n      };\n    }\n    process(inputs) {\n      if (!this.alive) return false;\n      const channels = inputs[0] || [];\n      const n = channels.length ? channels[0].length : 128;\n      if (this.mono.length !== n) this.mono = new Float32Array(n);\n      const mono = this.mono;\n      if (channels.length === 1) mono.set(channels[0]);\n      else {\n        mono.fill(0);\n        for (const ch of channels) for (let i = 0; i < n; i++) mono[i] += ch[i] / channels.length;\n      }\n      if (this.firstFrame < 0) this.firstFrame = currentFrame;\n      const frames = this.frames.push(this.resampler.process(mono));\n      for (const f of frames) {\n        this.outCount += FRAME_SAMPLES;\n        const lastInput = this.firstFrame + (this.outCount - 1) * sampleRate / WIRE_RATE - this.resampler.delay;\n        const pcm = floatToPcm16(f);\n        this.port.postMessage({ frame: pcm, level: rms(f), endTime: lastInput / sampleRate }, [pcm.buffer]);\n      }\n      return true;\n    }\n  };\n  registerProcessor("rtnb-capture", CaptureProcessor);\n})();\n';
+var capture_worklet_default = '"use strict";\n(() => {\n  var __defProp = Object.defineProperty;\n  var __defNormalProp = (obj, key, value) => key in obj ? __defProp(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;\n  var __publicField = (obj, key, value) => __defNormalProp(obj, typeof key !== "symbol" ? key + "" : key, value);\n\n  // src/audio-math.js\n  function besselI0(x) {\n    let sum = 1;\n    let term = 1;\n    const q = x * x / 4;\n    for (let k = 1; k < 60; k++) {\n      term *= q / (k * k);\n      sum += term;\n      if (term < sum * 1e-12) break;\n    }\n    return sum;\n  }\n  function gcd(a, b) {\n    while (b) [a, b] = [b, a % b];\n    return a;\n  }\n  var KAISER_BETA = 8;\n  var MAX_PHASES = 1024;\n  var StreamingResampler = class {\n    /**\n     * @param {number} fromRate input sample rate (Hz)\n     * @param {number} toRate output sample rate (Hz)\n     * @param {{taps?: number, cutoff?: number}} [options] taps: half-width in periods of the lower\n     *   rate; cutoff: fraction of the lower rate where the response is \u22126 dB\n     */\n    constructor(fromRate, toRate, { taps = 32, cutoff = 0.45 } = {}) {\n      // stream state, set by reset(): declared here so their types are known to the checker\n      /** @type {Float32Array} */\n      __publicField(this, "_buf", new Float32Array(0));\n      /** samples of history at the front of _buf */\n      __publicField(this, "_hist", 0);\n      /** input samples fed so far */\n      __publicField(this, "_consumed", 0);\n      /** absolute input index of floor(position of the next output sample) */\n      __publicField(this, "_base", 0);\n      /** numerator of the fractional position, in [0, phases) */\n      __publicField(this, "_frac", 0);\n      if (!(fromRate > 0 && toRate > 0) || !Number.isInteger(fromRate) || !Number.isInteger(toRate)) {\n        throw new RangeError(`sample rates must be positive integers, got ${fromRate} and ${toRate}`);\n      }\n      this.fromRate = fromRate;\n      this.toRate = toRate;\n      const g = gcd(fromRate, toRate);\n      this._step = fromRate / g;\n      this._phases = toRate / g;\n      this._passthrough = fromRate === toRate;\n      const low = Math.min(fromRate, toRate);\n      const half = Math.max(1, Math.ceil(taps * fromRate / low));\n      this._half = half;\n      this._len = 2 * half;\n      const rows = Math.min(this._phases, MAX_PHASES);\n      this._rows = rows;\n      const fc = cutoff * low / fromRate;\n      const i0b = besselI0(KAISER_BETA);\n      const table = new Float32Array(rows * this._len);\n      for (let p = 0; p < rows; p++) {\n        const frac = p / rows;\n        let sum = 0;\n        const row = new Float64Array(this._len);\n        for (let j = 0; j < this._len; j++) {\n          const d = frac + j - half;\n          const x = d / half;\n          const w = Math.abs(x) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - x * x)) / i0b;\n          const a = 2 * fc * d;\n          const s = a === 0 ? 1 : Math.sin(Math.PI * a) / (Math.PI * a);\n          row[j] = 2 * fc * s * w;\n          sum += row[j];\n        }\n        for (let j = 0; j < this._len; j++) table[p * this._len + j] = row[j] / sum;\n      }\n      this._table = table;\n      this.reset();\n    }\n    /** Input samples of delay between a feature in the input and the same feature in the output. */\n    get delay() {\n      return this._passthrough ? 0 : this._half;\n    }\n    /** Forget all history, as if newly constructed. */\n    reset() {\n      this._buf = new Float32Array(this._len - 1 + 1024);\n      this._hist = this._len - 1;\n      this._consumed = 0;\n      this._base = 0;\n      this._frac = 0;\n    }\n    /**\n     * Resample the next chunk of the stream.\n     * @param {Float32Array} input\n     * @returns {Float32Array} the output samples that this chunk completes (possibly empty)\n     */\n    process(input) {\n      if (this._passthrough) return Float32Array.from(input);\n      const histLen = this._len - 1;\n      const need = histLen + input.length;\n      if (this._buf.length < need) {\n        const bigger = new Float32Array(need * 2);\n        bigger.set(this._buf.subarray(0, histLen));\n        this._buf = bigger;\n      }\n      const buf = this._buf;\n      buf.set(input, histLen);\n      const start = this._consumed;\n      const end = start + input.length;\n      const count = Math.max(0, Math.ceil(((end - this._base) * this._phases - this._frac) / this._step));\n      const out = new Float32Array(count);\n      const len = this._len;\n      const table = this._table;\n      const rows = this._rows;\n      const phases = this._phases;\n      const step = this._step;\n      let base = this._base;\n      let frac = this._frac;\n      for (let n = 0; n < count; n++) {\n        const row = rows === phases ? frac : Math.min(rows - 1, Math.round(frac * rows / phases));\n        const off = row * len;\n        let idx = base - start + histLen;\n        let acc = 0;\n        for (let j = 0; j < len; j++) acc += table[off + j] * buf[idx - j];\n        out[n] = acc;\n        frac += step;\n        if (frac >= phases) {\n          base += Math.floor(frac / phases);\n          frac %= phases;\n        }\n      }\n      this._base = base;\n      this._frac = frac;\n      this._consumed = end;\n      buf.copyWithin(0, input.length, input.length + histLen);\n      return out;\n    }\n  };\n  function floatToPcm16(f32) {\n    const out = new Int16Array(f32.length);\n    for (let i = 0; i < f32.length; i++) {\n      const v = Math.round(f32[i] * 32768);\n      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v || 0;\n    }\n    return out;\n  }\n  function rms(f32) {\n    if (!f32.length) return 0;\n    let s = 0;\n    for (let i = 0; i < f32.length; i++) s += f32[i] * f32[i];\n    return Math.min(1, Math.sqrt(s / f32.length));\n  }\n  var FrameAssembler = class {\n    /** @param {number} frameSamples samples per frame (960 = 40 ms at 24 kHz) */\n    constructor(frameSamples) {\n      if (!(frameSamples > 0) || !Number.isInteger(frameSamples)) {\n        throw new RangeError(`frameSamples must be a positive integer, got ${frameSamples}`);\n      }\n      this.frameSamples = frameSamples;\n      this._cur = new Float32Array(frameSamples);\n      this._fill = 0;\n    }\n    /** Samples waiting for the next frame to complete. */\n    get pending() {\n      return this._fill;\n    }\n    /**\n     * Add samples; return the frames they complete, in order (each a new array).\n     * @param {Float32Array} f32\n     * @returns {Float32Array[]}\n     */\n    push(f32) {\n      const frames = [];\n      let i = 0;\n      while (i < f32.length) {\n        const take = Math.min(this.frameSamples - this._fill, f32.length - i);\n        this._cur.set(f32.subarray(i, i + take), this._fill);\n        this._fill += take;\n        i += take;\n        if (this._fill === this.frameSamples) {\n          frames.push(this._cur);\n          this._cur = new Float32Array(this.frameSamples);\n          this._fill = 0;\n        }\n      }\n      return frames;\n    }\n    /** Drop the partial frame. */\n    reset() {\n      this._fill = 0;\n    }\n  };\n\n  // src/capture.worklet.js\n  var WIRE_RATE = 24e3;\n  var FRAME_SAMPLES = 960;\n  var CaptureProcessor = class extends AudioWorkletProcessor {\n    constructor() {\n      super();\n      this.resampler = new StreamingResampler(Math.round(sampleRate), WIRE_RATE);\n      this.frames = new FrameAssembler(FRAME_SAMPLES);\n      this.mono = new Float32Array(128);\n      this.firstFrame = -1;\n      this.outCount = 0;\n      this.alive = true;\n      this.port.onmessage = (e) => {\n        const cmd = e.data && e.data.cmd;\n        if (cmd === "stop") this.alive = false;\n        else if (cmd === "reset") {\n          this.resampler.reset();\n          this.frames.reset();\n          this.firstFrame = -1;\n          this.outCount = 0;\n        }\n      };\n    }\n    /**\n     * @param {Float32Array[][]} inputs\n     * @returns {boolean}\n     */\n    process(inputs) {\n      if (!this.alive) return false;\n      const channels = inputs[0] || [];\n      const n = channels.length ? channels[0].length : 128;\n      if (this.mono.length !== n) this.mono = new Float32Array(n);\n      const mono = this.mono;\n      if (channels.length === 1) mono.set(channels[0]);\n      else {\n        mono.fill(0);\n        for (const ch of channels) for (let i = 0; i < n; i++) mono[i] += ch[i] / channels.length;\n      }\n      if (this.firstFrame < 0) this.firstFrame = currentFrame;\n      const frames = this.frames.push(this.resampler.process(mono));\n      for (const f of frames) {\n        this.outCount += FRAME_SAMPLES;\n        const lastInput = this.firstFrame + (this.outCount - 1) * sampleRate / WIRE_RATE - this.resampler.delay;\n        const pcm = floatToPcm16(f);\n        this.port.postMessage({ frame: pcm, level: rms(f), endTime: lastInput / sampleRate }, [pcm.buffer]);\n      }\n      return true;\n    }\n  };\n  registerProcessor("rtnb-capture", CaptureProcessor);\n})();\n';
 
 // src/player.worklet.js
-var player_worklet_default = '(() => {\n  // src/audio-math.js\n  function gcd(a, b) {\n    while (b) [a, b] = [b, a % b];\n    return a;\n  }\n  var STATS_KEPT = 256;\n  var PlaybackQueue = class {\n    /**\n     * @param {{outputRate: number, sourceRate?: number, prebufferMs?: number, fadeMs?: number,\n     *   startWaitMs?: number, endGraceMs?: number}} options\n     */\n    constructor({ outputRate, sourceRate = 24e3, prebufferMs = 100, fadeMs = 12, startWaitMs = 150, endGraceMs = 200 }) {\n      if (!(outputRate > 0) || !(sourceRate > 0)) throw new RangeError("rates must be positive");\n      this.outputRate = outputRate;\n      this.sourceRate = sourceRate;\n      if (!Number.isInteger(outputRate) || !Number.isInteger(sourceRate)) throw new RangeError("rates must be integers");\n      const g = gcd(sourceRate, outputRate);\n      this._inc = sourceRate / g;\n      this._den = outputRate / g;\n      this._prebuffer = Math.round(prebufferMs * sourceRate / 1e3);\n      this._startWait = Math.round(startWaitMs * outputRate / 1e3);\n      this._endGrace = Math.round(endGraceMs * outputRate / 1e3);\n      this._fadeSamples = Math.max(1, Math.round(fadeMs * outputRate / 1e3));\n      this.reset();\n    }\n    /** Drop everything, counters included, without a fade or a report. */\n    reset() {\n      this._items = [];\n      this._live = /* @__PURE__ */ new Map();\n      this._stats = /* @__PURE__ */ new Map();\n      this._flushed = /* @__PURE__ */ new Set();\n      this._pendingInterrupted = [];\n      this._fadeLeft = 0;\n      this._underruns = 0;\n    }\n    _stat(itemId) {\n      let s = this._stats.get(itemId);\n      if (!s) {\n        s = { received: 0, played: 0, graceEnded: false };\n        this._stats.set(itemId, s);\n        if (this._stats.size > STATS_KEPT) {\n          for (const key of this._stats.keys()) {\n            if (!this._live.has(key)) {\n              this._stats.delete(key);\n              break;\n            }\n          }\n        }\n      }\n      return s;\n    }\n    /**\n     * Queue a chunk of an item\'s audio (copied). Chunks of an item already queued join it; a new id\n     * queues behind everything else.\n     * @param {string} itemId\n     * @param {Int16Array} int16 24 kHz PCM16 (source rate)\n     */\n    push(itemId, int16) {\n      const stat = this._stat(itemId);\n      stat.received += int16.length;\n      if (this._flushed.has(itemId) || int16.length === 0) return;\n      let e = this._live.get(itemId);\n      if (!e) {\n        e = new Entry(itemId, stat.played, stat, this._den);\n        if (stat.graceEnded) {\n          this._underruns++;\n          stat.graceEnded = false;\n          e.everStarted = true;\n        }\n        this._items.push(e);\n        this._live.set(itemId, e);\n      } else if (e.dry) {\n        this._underruns++;\n        e.dry = false;\n      }\n      e.append(int16);\n    }\n    /**\n     * Fill `out` (output rate) with the next samples; zeros where nothing plays.\n     * @param {Float32Array} out\n     * @returns {PullResult}\n     */\n    pull(out) {\n      out.fill(0);\n      const res = { started: [], startedAt: [], ended: [], interrupted: this._pendingInterrupted };\n      this._pendingInterrupted = [];\n      const n = out.length;\n      let i = 0;\n      while (i < n) {\n        const head = this._items[0];\n        if (!head) break;\n        if (!head.playing) {\n          const avail = head.unread();\n          if (this._fadeLeft > 0) {\n            this._finishFlush();\n            continue;\n          }\n          if (avail > 0 && (avail >= this._prebuffer || head.waited >= this._startWait || this._items.length > 1)) {\n            head.playing = true;\n            head.dry = false;\n            head.waited = 0;\n            if (!head.everStarted) {\n              head.everStarted = true;\n              res.started.push(head.id);\n              res.startedAt.push(i);\n            }\n          } else if (avail === 0 && this._items.length > 1) {\n            this._endHead(res, false);\n            continue;\n          } else {\n            const rest = n - i;\n            if (avail > 0) head.waited += rest;\n            else if (head.dry) {\n              head.dryFor += rest;\n              if (head.dryFor >= this._endGrace) this._endHead(res, true);\n            }\n            break;\n          }\n        }\n        const data = head.data;\n        const last = head.len - 1;\n        const den = this._den;\n        const inc = this._inc;\n        const end = head.len * den;\n        let num = head.num;\n        while (i < n && num < end) {\n          const k = Math.floor(num / den);\n          const t = (num - k * den) / den;\n          const y0 = data[k > 0 ? k - 1 : 0];\n          const y1 = data[k];\n          const y2 = data[k + 1 <= last ? k + 1 : last];\n          const y3 = data[k + 2 <= last ? k + 2 : last];\n          let v = y1 + 0.5 * t * (y2 - y0 + t * (2 * y0 - 5 * y1 + 4 * y2 - y3 + t * (3 * (y1 - y2) + y3 - y0)));\n          if (this._fadeLeft > 0) {\n            this._fadeLeft--;\n            v *= this._fadeLeft / this._fadeSamples;\n          }\n          out[i++] = v;\n          num += inc;\n          if (this._fadeLeft === 0 && head.flushed) break;\n        }\n        head.num = num;\n        head.syncPlayed();\n        if (head.flushed && (this._fadeLeft === 0 || num >= end)) {\n          this._finishFlush();\n          continue;\n        }\n        if (num >= end) {\n          head.playing = false;\n          if (this._items.length > 1) this._endHead(res, false);\n          else {\n            head.dry = true;\n            head.dryFor = 0;\n          }\n        }\n        head.compact();\n      }\n      res.interrupted.push(...this._pendingInterrupted);\n      this._pendingInterrupted = [];\n      return res;\n    }\n    _endHead(res, byGrace) {\n      const head = this._items.shift();\n      this._live.delete(head.id);\n      head.syncPlayed();\n      head.stat.graceEnded = byGrace;\n      res.ended.push(head.id);\n    }\n    _finishFlush() {\n      this._fadeLeft = 0;\n      const keep = [];\n      for (const e of this._items) {\n        if (e.flushed) {\n          e.syncPlayed();\n          this._live.delete(e.id);\n          this._pendingInterrupted.push(e.id);\n        } else keep.push(e);\n      }\n      this._items = keep;\n    }\n    /**\n     * Fade out the audible item over fadeMs, then drop every item queued now; the next pull()\n     * (or the one that finishes the fade) lists them in `interrupted`. Audio pushed later for those\n     * items is ignored. With {fade: false} (or when nothing is audible) they are dropped at once.\n     * @param {{fade?: boolean}} [options]\n     */\n    flush({ fade = true } = {}) {\n      if (!this._items.length) return;\n      for (const e of this._items) {\n        e.flushed = true;\n        this._flushed.add(e.id);\n      }\n      if (this._flushed.size > STATS_KEPT) {\n        const drop = this._flushed.values().next().value;\n        this._flushed.delete(drop);\n      }\n      const head = this._items[0];\n      if (fade && head.playing) {\n        if (this._fadeLeft === 0) this._fadeLeft = this._fadeSamples;\n      } else this._finishFlush();\n    }\n    /**\n     * Source samples of the item played so far: floor of the read position, never above received.\n     * @param {string} itemId\n     * @returns {number}\n     */\n    played(itemId) {\n      const e = this._live.get(itemId);\n      if (e) e.syncPlayed();\n      const s = this._stats.get(itemId);\n      return s ? s.played : 0;\n    }\n    /**\n     * Source samples of the item pushed so far (including audio ignored after a flush).\n     * @param {string} itemId\n     * @returns {number}\n     */\n    received(itemId) {\n      const s = this._stats.get(itemId);\n      return s ? s.received : 0;\n    }\n    /** @returns {string|null} the head item once it has started playing (also while dry or fading) */\n    get playingItem() {\n      const head = this._items[0];\n      return head && head.everStarted ? head.id : null;\n    }\n    /** @returns {number} milliseconds of queued audio not yet played */\n    get bufferedMs() {\n      let s = 0;\n      for (const e of this._items) s += e.unread();\n      return s * 1e3 / this.sourceRate;\n    }\n    /** @returns {number} dry spells of an item that then received more audio */\n    get underruns() {\n      return this._underruns;\n    }\n    /** @returns {boolean} a flush fade is in progress */\n    get fading() {\n      return this._fadeLeft > 0;\n    }\n  };\n  var Entry = class {\n    /**\n     * @param {string} id\n     * @param {number} base source samples of the item before data[0]\n     * @param {{received: number, played: number, graceEnded: boolean}} stat\n     * @param {number} den the read position is num / den source samples into data\n     */\n    constructor(id, base, stat, den) {\n      this.id = id;\n      this.stat = stat;\n      this.base = base;\n      this.den = den;\n      this.data = new Float32Array(4800);\n      this.len = 0;\n      this.num = 0;\n      this.playing = false;\n      this.everStarted = false;\n      this.dry = false;\n      this.dryFor = 0;\n      this.waited = 0;\n      this.flushed = false;\n    }\n    /** @param {Int16Array} int16 */\n    append(int16) {\n      if (this.len + int16.length > this.data.length) {\n        const bigger = new Float32Array(Math.max(this.data.length * 2, this.len + int16.length));\n        bigger.set(this.data.subarray(0, this.len));\n        this.data = bigger;\n      }\n      const d = this.data;\n      let j = this.len;\n      for (let i = 0; i < int16.length; i++) d[j++] = int16[i] / 32768;\n      this.len = j;\n    }\n    /** Whole source samples read so far (floor of the read position), at most len. */\n    read() {\n      return Math.min(Math.floor(this.num / this.den), this.len);\n    }\n    unread() {\n      return this.len - this.read();\n    }\n    syncPlayed() {\n      this.stat.played = this.base + this.read();\n    }\n    /** Drop consumed audio (keeping 2 samples for the interpolation) once a lot has accumulated. */\n    compact() {\n      const shift = this.read() - 2;\n      if (shift < 48e3) return;\n      this.data.copyWithin(0, shift, this.len);\n      this.len -= shift;\n      this.num -= shift * this.den;\n      this.base += shift;\n    }\n  };\n\n  // src/player.worklet.js\n  var MAX_FIRST_TIMES = 256;\n  var PlayerProcessor = class extends AudioWorkletProcessor {\n    constructor() {\n      super();\n      this.queue = new PlaybackQueue({ outputRate: Math.round(sampleRate) });\n      this.firstTime = /* @__PURE__ */ new Map();\n      this.progressEvery = Math.round(sampleRate * 0.1);\n      this.levelEvery = Math.round(sampleRate * 0.05);\n      this.sinceProgress = 0;\n      this.sinceLevel = 0;\n      this.sumSquares = 0;\n      this.lastReported = /* @__PURE__ */ new Map();\n      this.port.onmessage = (e) => this.onMessage(e.data || {});\n    }\n    onMessage(msg) {\n      if (msg.cmd === "push" && msg.pcm) this.queue.push(String(msg.item), msg.pcm);\n      else if (msg.cmd === "flush") {\n        this.queue.flush({ fade: msg.fade !== false });\n        for (const id of this.queue.pull(new Float32Array(0)).interrupted) this.report(id, "interrupted");\n      } else if (msg.cmd === "reset") {\n        this.queue.reset();\n        this.firstTime.clear();\n        this.lastReported.clear();\n      }\n    }\n    report(id, reason) {\n      const q = this.queue;\n      const samples = q.played(id);\n      this.lastReported.set(id, samples);\n      if (reason !== "progress") this.lastReported.delete(id);\n      const t = this.firstTime.get(id);\n      this.port.postMessage({\n        type: "played",\n        item_id: id,\n        samples,\n        received: q.received(id),\n        reason,\n        t_first: t === void 0 ? null : t\n      });\n    }\n    process(inputs, outputs) {\n      const channels = outputs[0];\n      if (!channels || !channels.length) return true;\n      const out = channels[0];\n      const res = this.queue.pull(out);\n      for (let c = 1; c < channels.length; c++) channels[c].set(out);\n      res.started.forEach((id, k) => {\n        if (!this.firstTime.has(id)) {\n          this.firstTime.set(id, currentTime + res.startedAt[k] / sampleRate);\n          if (this.firstTime.size > MAX_FIRST_TIMES) this.firstTime.delete(this.firstTime.keys().next().value);\n        }\n      });\n      for (const id of res.interrupted) this.report(id, "interrupted");\n      for (const id of res.ended) this.report(id, "ended");\n      this.sinceProgress += out.length;\n      if (this.sinceProgress >= this.progressEvery) {\n        this.sinceProgress = 0;\n        const id = this.queue.playingItem;\n        if (id !== null && this.queue.played(id) !== this.lastReported.get(id)) this.report(id, "progress");\n      }\n      for (let i = 0; i < out.length; i++) this.sumSquares += out[i] * out[i];\n      this.sinceLevel += out.length;\n      if (this.sinceLevel >= this.levelEvery) {\n        this.port.postMessage({\n          type: "level",\n          value: Math.min(1, Math.sqrt(this.sumSquares / this.sinceLevel)),\n          underruns: this.queue.underruns,\n          buffered_ms: this.queue.bufferedMs,\n          playing_item: this.queue.playingItem\n        });\n        this.sinceLevel = 0;\n        this.sumSquares = 0;\n      }\n      return true;\n    }\n  };\n  registerProcessor("rtnb-player", PlayerProcessor);\n})();\n';
+var player_worklet_default = '"use strict";\n(() => {\n  var __defProp = Object.defineProperty;\n  var __defNormalProp = (obj, key, value) => key in obj ? __defProp(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;\n  var __publicField = (obj, key, value) => __defNormalProp(obj, typeof key !== "symbol" ? key + "" : key, value);\n\n  // src/audio-math.js\n  function gcd(a, b) {\n    while (b) [a, b] = [b, a % b];\n    return a;\n  }\n  var STATS_KEPT = 256;\n  var PlaybackQueue = class {\n    /**\n     * @param {{outputRate: number, sourceRate?: number, prebufferMs?: number, fadeMs?: number,\n     *   startWaitMs?: number, endGraceMs?: number}} options\n     */\n    constructor({ outputRate, sourceRate = 24e3, prebufferMs = 100, fadeMs = 12, startWaitMs = 150, endGraceMs = 200 }) {\n      // queue state, set by reset(): declared here so their types are known to the checker\n      /** @type {Entry[]} */\n      __publicField(this, "_items", []);\n      /** @type {Map<string, Entry>} */\n      __publicField(this, "_live", /* @__PURE__ */ new Map());\n      /** @type {Map<string, Stat>} */\n      __publicField(this, "_stats", /* @__PURE__ */ new Map());\n      /** @type {Set<string>} */\n      __publicField(this, "_flushed", /* @__PURE__ */ new Set());\n      /** @type {string[]} */\n      __publicField(this, "_pendingInterrupted", []);\n      __publicField(this, "_fadeLeft", 0);\n      __publicField(this, "_underruns", 0);\n      if (!(outputRate > 0) || !(sourceRate > 0)) throw new RangeError("rates must be positive");\n      this.outputRate = outputRate;\n      this.sourceRate = sourceRate;\n      if (!Number.isInteger(outputRate) || !Number.isInteger(sourceRate)) throw new RangeError("rates must be integers");\n      const g = gcd(sourceRate, outputRate);\n      this._inc = sourceRate / g;\n      this._den = outputRate / g;\n      this._prebuffer = Math.round(prebufferMs * sourceRate / 1e3);\n      this._startWait = Math.round(startWaitMs * outputRate / 1e3);\n      this._endGrace = Math.round(endGraceMs * outputRate / 1e3);\n      this._fadeSamples = Math.max(1, Math.round(fadeMs * outputRate / 1e3));\n      this.reset();\n    }\n    /** Drop everything, counters included, without a fade or a report. */\n    reset() {\n      this._items = [];\n      this._live = /* @__PURE__ */ new Map();\n      this._stats = /* @__PURE__ */ new Map();\n      this._flushed = /* @__PURE__ */ new Set();\n      this._pendingInterrupted = [];\n      this._fadeLeft = 0;\n      this._underruns = 0;\n    }\n    /**\n     * @param {string} itemId\n     * @returns {Stat}\n     */\n    _stat(itemId) {\n      let s = this._stats.get(itemId);\n      if (!s) {\n        s = { received: 0, played: 0, graceEnded: false };\n        this._stats.set(itemId, s);\n        if (this._stats.size > STATS_KEPT) {\n          for (const key of this._stats.keys()) {\n            if (!this._live.has(key)) {\n              this._stats.delete(key);\n              break;\n            }\n          }\n        }\n      }\n      return s;\n    }\n    /**\n     * Queue a chunk of an item\'s audio (copied). Chunks of an item already queued join it; a new id\n     * queues behind everything else.\n     * @param {string} itemId\n     * @param {Int16Array} int16 24 kHz PCM16 (source rate)\n     */\n    push(itemId, int16) {\n      const stat = this._stat(itemId);\n      stat.received += int16.length;\n      if (this._flushed.has(itemId) || int16.length === 0) return;\n      let e = this._live.get(itemId);\n      if (!e) {\n        e = new Entry(itemId, stat.played, stat, this._den);\n        if (stat.graceEnded) {\n          this._underruns++;\n          stat.graceEnded = false;\n          e.everStarted = true;\n        }\n        this._items.push(e);\n        this._live.set(itemId, e);\n      } else if (e.dry) {\n        this._underruns++;\n        e.dry = false;\n      }\n      e.append(int16);\n    }\n    /**\n     * Fill `out` (output rate) with the next samples; zeros where nothing plays.\n     * @param {Float32Array} out\n     * @returns {PullResult}\n     */\n    pull(out) {\n      out.fill(0);\n      const res = { started: [], startedAt: [], ended: [], interrupted: this._pendingInterrupted };\n      this._pendingInterrupted = [];\n      const n = out.length;\n      let i = 0;\n      while (i < n) {\n        const head = this._items[0];\n        if (!head) break;\n        if (!head.playing) {\n          const avail = head.unread();\n          if (this._fadeLeft > 0) {\n            this._finishFlush();\n            continue;\n          }\n          if (avail > 0 && (avail >= this._prebuffer || head.waited >= this._startWait || this._items.length > 1)) {\n            head.playing = true;\n            head.dry = false;\n            head.waited = 0;\n            if (!head.everStarted) {\n              head.everStarted = true;\n              res.started.push(head.id);\n              res.startedAt.push(i);\n            }\n          } else if (avail === 0 && this._items.length > 1) {\n            this._endHead(res, false);\n            continue;\n          } else {\n            const rest = n - i;\n            if (avail > 0) head.waited += rest;\n            else if (head.dry) {\n              head.dryFor += rest;\n              if (head.dryFor >= this._endGrace) this._endHead(res, true);\n            }\n            break;\n          }\n        }\n        const data = head.data;\n        const last = head.len - 1;\n        const den = this._den;\n        const inc = this._inc;\n        const end = head.len * den;\n        let num = head.num;\n        while (i < n && num < end) {\n          const k = Math.floor(num / den);\n          const t = (num - k * den) / den;\n          const y0 = data[k > 0 ? k - 1 : 0];\n          const y1 = data[k];\n          const y2 = data[k + 1 <= last ? k + 1 : last];\n          const y3 = data[k + 2 <= last ? k + 2 : last];\n          let v = y1 + 0.5 * t * (y2 - y0 + t * (2 * y0 - 5 * y1 + 4 * y2 - y3 + t * (3 * (y1 - y2) + y3 - y0)));\n          if (this._fadeLeft > 0) {\n            this._fadeLeft--;\n            v *= this._fadeLeft / this._fadeSamples;\n          }\n          out[i++] = v;\n          num += inc;\n          if (this._fadeLeft === 0 && head.flushed) break;\n        }\n        head.num = num;\n        head.syncPlayed();\n        if (head.flushed && (this._fadeLeft === 0 || num >= end)) {\n          this._finishFlush();\n          continue;\n        }\n        if (num >= end) {\n          head.playing = false;\n          if (this._items.length > 1) this._endHead(res, false);\n          else {\n            head.dry = true;\n            head.dryFor = 0;\n          }\n        }\n        head.compact();\n      }\n      res.interrupted.push(...this._pendingInterrupted);\n      this._pendingInterrupted = [];\n      return res;\n    }\n    /**\n     * @param {PullResult} res\n     * @param {boolean} byGrace\n     */\n    _endHead(res, byGrace) {\n      const head = this._items.shift();\n      if (!head) return;\n      this._live.delete(head.id);\n      head.syncPlayed();\n      head.stat.graceEnded = byGrace;\n      res.ended.push(head.id);\n    }\n    _finishFlush() {\n      this._fadeLeft = 0;\n      const keep = [];\n      for (const e of this._items) {\n        if (e.flushed) {\n          e.syncPlayed();\n          this._live.delete(e.id);\n          this._pendingInterrupted.push(e.id);\n        } else keep.push(e);\n      }\n      this._items = keep;\n    }\n    /**\n     * Fade out the audible item over fadeMs, then drop every item queued now; the next pull()\n     * (or the one that finishes the fade) lists them in `interrupted`. Audio pushed later for those\n     * items is ignored. With {fade: false} (or when nothing is audible) they are dropped at once.\n     * @param {{fade?: boolean}} [options]\n     */\n    flush({ fade = true } = {}) {\n      if (!this._items.length) return;\n      for (const e of this._items) {\n        e.flushed = true;\n        this._flushed.add(e.id);\n      }\n      if (this._flushed.size > STATS_KEPT) {\n        const drop = this._flushed.values().next().value;\n        if (drop !== void 0) this._flushed.delete(drop);\n      }\n      const head = this._items[0];\n      if (fade && head?.playing) {\n        if (this._fadeLeft === 0) this._fadeLeft = this._fadeSamples;\n      } else this._finishFlush();\n    }\n    /**\n     * Source samples of the item played so far: floor of the read position, never above received.\n     * @param {string} itemId\n     * @returns {number}\n     */\n    played(itemId) {\n      const e = this._live.get(itemId);\n      if (e) e.syncPlayed();\n      const s = this._stats.get(itemId);\n      return s ? s.played : 0;\n    }\n    /**\n     * Source samples of the item pushed so far (including audio ignored after a flush).\n     * @param {string} itemId\n     * @returns {number}\n     */\n    received(itemId) {\n      const s = this._stats.get(itemId);\n      return s ? s.received : 0;\n    }\n    /** @returns {string|null} the head item once it has started playing (also while dry or fading) */\n    get playingItem() {\n      const head = this._items[0];\n      return head && head.everStarted ? head.id : null;\n    }\n    /** @returns {number} milliseconds of queued audio not yet played */\n    get bufferedMs() {\n      let s = 0;\n      for (const e of this._items) s += e.unread();\n      return s * 1e3 / this.sourceRate;\n    }\n    /** @returns {number} dry spells of an item that then received more audio */\n    get underruns() {\n      return this._underruns;\n    }\n    /** @returns {boolean} a flush fade is in progress */\n    get fading() {\n      return this._fadeLeft > 0;\n    }\n  };\n  var Entry = class {\n    /**\n     * @param {string} id\n     * @param {number} base source samples of the item before data[0]\n     * @param {Stat} stat\n     * @param {number} den the read position is num / den source samples into data\n     */\n    constructor(id, base, stat, den) {\n      this.id = id;\n      this.stat = stat;\n      this.base = base;\n      this.den = den;\n      this.data = new Float32Array(4800);\n      this.len = 0;\n      this.num = 0;\n      this.playing = false;\n      this.everStarted = false;\n      this.dry = false;\n      this.dryFor = 0;\n      this.waited = 0;\n      this.flushed = false;\n    }\n    /** @param {Int16Array} int16 */\n    append(int16) {\n      if (this.len + int16.length > this.data.length) {\n        const bigger = new Float32Array(Math.max(this.data.length * 2, this.len + int16.length));\n        bigger.set(this.data.subarray(0, this.len));\n        this.data = bigger;\n      }\n      const d = this.data;\n      let j = this.len;\n      for (let i = 0; i < int16.length; i++) d[j++] = int16[i] / 32768;\n      this.len = j;\n    }\n    /** Whole source samples read so far (floor of the read position), at most len. */\n    read() {\n      return Math.min(Math.floor(this.num / this.den), this.len);\n    }\n    unread() {\n      return this.len - this.read();\n    }\n    syncPlayed() {\n      this.stat.played = this.base + this.read();\n    }\n    /** Drop consumed audio (keeping 2 samples for the interpolation) once a lot has accumulated. */\n    compact() {\n      const shift = this.read() - 2;\n      if (shift < 48e3) return;\n      this.data.copyWithin(0, shift, this.len);\n      this.len -= shift;\n      this.num -= shift * this.den;\n      this.base += shift;\n    }\n  };\n\n  // src/player.worklet.js\n  var MAX_FIRST_TIMES = 256;\n  var PlayerProcessor = class extends AudioWorkletProcessor {\n    constructor() {\n      super();\n      this.queue = new PlaybackQueue({ outputRate: Math.round(sampleRate) });\n      this.firstTime = /* @__PURE__ */ new Map();\n      this.progressEvery = Math.round(sampleRate * 0.1);\n      this.levelEvery = Math.round(sampleRate * 0.05);\n      this.sinceProgress = 0;\n      this.sinceLevel = 0;\n      this.sumSquares = 0;\n      this.lastReported = /* @__PURE__ */ new Map();\n      this.port.onmessage = (e) => this.onMessage(e.data || {});\n    }\n    /** @param {{cmd?: string, item?: unknown, pcm?: Int16Array, fade?: boolean}} msg */\n    onMessage(msg) {\n      if (msg.cmd === "push" && msg.pcm) this.queue.push(String(msg.item), msg.pcm);\n      else if (msg.cmd === "flush") {\n        this.queue.flush({ fade: msg.fade !== false });\n        for (const id of this.queue.pull(new Float32Array(0)).interrupted) this.report(id, "interrupted");\n      } else if (msg.cmd === "reset") {\n        this.queue.reset();\n        this.firstTime.clear();\n        this.lastReported.clear();\n      }\n    }\n    /**\n     * @param {string} id\n     * @param {"progress" | "interrupted" | "ended"} reason\n     */\n    report(id, reason) {\n      const q = this.queue;\n      const samples = q.played(id);\n      this.lastReported.set(id, samples);\n      if (reason !== "progress") this.lastReported.delete(id);\n      const t = this.firstTime.get(id);\n      this.port.postMessage({\n        type: "played",\n        item_id: id,\n        samples,\n        received: q.received(id),\n        reason,\n        t_first: t === void 0 ? null : t\n      });\n    }\n    /**\n     * @param {Float32Array[][]} inputs\n     * @param {Float32Array[][]} outputs\n     * @returns {boolean}\n     */\n    process(inputs, outputs) {\n      const channels = outputs[0];\n      if (!channels || !channels.length) return true;\n      const out = channels[0];\n      const res = this.queue.pull(out);\n      for (let c = 1; c < channels.length; c++) channels[c].set(out);\n      res.started.forEach((id, k) => {\n        if (!this.firstTime.has(id)) {\n          this.firstTime.set(id, currentTime + res.startedAt[k] / sampleRate);\n          const oldest = this.firstTime.keys().next().value;\n          if (this.firstTime.size > MAX_FIRST_TIMES && oldest !== void 0) this.firstTime.delete(oldest);\n        }\n      });\n      for (const id of res.interrupted) this.report(id, "interrupted");\n      for (const id of res.ended) this.report(id, "ended");\n      this.sinceProgress += out.length;\n      if (this.sinceProgress >= this.progressEvery) {\n        this.sinceProgress = 0;\n        const id = this.queue.playingItem;\n        if (id !== null && this.queue.played(id) !== this.lastReported.get(id)) this.report(id, "progress");\n      }\n      for (let i = 0; i < out.length; i++) this.sumSquares += out[i] * out[i];\n      this.sinceLevel += out.length;\n      if (this.sinceLevel >= this.levelEvery) {\n        this.port.postMessage({\n          type: "level",\n          value: Math.min(1, Math.sqrt(this.sumSquares / this.sinceLevel)),\n          underruns: this.queue.underruns,\n          buffered_ms: this.queue.bufferedMs,\n          playing_item: this.queue.playingItem\n        });\n        this.sinceLevel = 0;\n        this.sumSquares = 0;\n      }\n      return true;\n    }\n  };\n  registerProcessor("rtnb-player", PlayerProcessor);\n})();\n';
 
 // src/audio-context.js
 var shared = null;
@@ -463,6 +463,20 @@ var Player = class {
   }
 };
 
+// src/dom.js
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === void 0 || v === false) continue;
+    if (k === "class") el.className = String(v);
+    else if (k === "rtnb") el.dataset.rtnb = String(v);
+    else if (k === "hidden") el.hidden = true;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c !== null && c !== void 0 && c !== false) el.append(c);
+  return el;
+}
+
 // src/meters.js
 var METER_MIN_DB = -80;
 var METER_MAX_DB = 0;
@@ -544,18 +558,6 @@ var Meter = class {
 };
 
 // src/controls.js
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === void 0 || v === false) continue;
-    if (k === "class") el.className = String(v);
-    else if (k === "rtnb") el.dataset.rtnb = String(v);
-    else if (k === "hidden") el.hidden = true;
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children) if (c !== null && c !== void 0 && c !== false) el.append(c);
-  return el;
-}
 var MIC_LABELS = { off: "Start mic", starting: "Starting\u2026", on: "Stop mic", error: "Start mic" };
 var Controls = class {
   /**
@@ -1426,24 +1428,7 @@ var TranscriptView = class {
   }
 };
 
-// src/index.js
-var AUDIO_START_TIMEOUT_MS = 4e3;
-var PTT_TAIL_MS = 150;
-var PING_INTERVAL_MS = 2e3;
-var STALL_AFTER_MS = 3e3;
-var METER_INTERVAL_MS = 60;
-var PRE_READY_QUEUE = 200;
-var PCM_RATE = 24e3;
-var OFFLINE_TOOLTIP = "No API key was found, so the kernel talks to realtime-nb's local stand-in server: scripted replies and a simple level-based VAD, no real model. To use OpenAI, pass RealtimeWidget(api_key=...) or set the OPENAI_API_KEY environment variable, then create the widget again.";
-var claimedAudio = /* @__PURE__ */ new WeakSet();
-function registry() {
-  const g = (
-    /** @type {any} */
-    globalThis
-  );
-  if (!g.__rtnb || !Array.isArray(g.__rtnb.views)) g.__rtnb = { views: [] };
-  return g.__rtnb;
-}
+// src/util.js
 function randomId() {
   const c = (
     /** @type {any} */
@@ -1477,6 +1462,94 @@ function fmtMs(ms) {
 function num(v) {
   const x = Number(v);
   return Number.isFinite(x) ? x : 0;
+}
+
+// src/status-panel.js
+var PCM_RATE = 24e3;
+function statsNodes(s, rowsShown) {
+  const parts = [];
+  parts.push(`mic ${num(s.mic_frames)} frames \xB7 ${fmtMs(num(s.mic_ms))}`);
+  const dropped = num(s.mic_dropped);
+  if (dropped > 0) parts.push(h("span", { class: "rtnb-stat-bad" }, `kernel busy: ${dropped} mic frames dropped`));
+  parts.push(`audio out ${num(s.audio_chunks_sent)} chunks \xB7 ${fmtMs(num(s.audio_ms_sent))}`);
+  if (s.played && typeof s.played === "object") {
+    const samples = Object.values(s.played).reduce((a, b) => a + num(b), 0);
+    parts.push(`played ${fmtMs(samples / (PCM_RATE / 1e3))}`);
+  } else if (s.played !== void 0) {
+    parts.push(`played ${fmtMs(num(s.played))}`);
+  }
+  if (num(s.interrupts)) parts.push(`${num(s.interrupts)} interrupts`);
+  parts.push(`rows ${num(s.rows_sent)} sent \xB7 ${rowsShown} shown`);
+  if (num(s.views) > 1) parts.push(`${num(s.views)} views`);
+  const threads = s.comm_threads;
+  const names = Array.isArray(threads) ? threads : threads && typeof threads === "object" ? Object.keys(threads) : threads ? [String(threads)] : [];
+  if (names.length) parts.push(`comm threads: ${names.join(", ")}`);
+  const nodes = [];
+  for (const p of parts) {
+    if (nodes.length) nodes.push(h("span", { class: "rtnb-sep" }, " \xB7 "));
+    nodes.push(typeof p === "string" ? h("span", {}, p) : p);
+  }
+  return nodes;
+}
+function warnText(silentForMs, stallAfterMs, s) {
+  const lines = [];
+  if (silentForMs !== null && silentForMs > stallAfterMs) {
+    lines.push(
+      `The kernel has not answered for ${Math.floor(silentForMs / 1e3)} s: a running cell is probably blocking it. Events and audio catch up when it is free; mic audio that waits too long is dropped (and counted).`
+    );
+  }
+  const dropped = num(s.mic_dropped);
+  if (dropped > 0) lines.push(`Kernel busy: ${dropped} mic frames dropped (they arrived too late to be useful).`);
+  return lines.join("\n");
+}
+function hintText(mode, turnDetection, micState) {
+  if (mode === "push_to_talk") {
+    return micState === "on" ? "Hold the button (or Space on it) while you speak." : "Hold the button while you speak; the mic starts on the first press.";
+  }
+  if (turnDetection === null || turnDetection === "none") {
+    return "Turn detection is off: use push-to-talk, or type a message.";
+  }
+  if (micState === "on" && turnDetection === "server_vad") {
+    return "Speak: the bar turns green above the VAD line. Use headphones so the model does not hear itself.";
+  }
+  return "";
+}
+function envRows(f) {
+  const st = f.micSettings;
+  return [
+    ["secure context", f.secureContext ? "yes" : "no: open Jupyter over https or http://localhost (an SSH tunnel works)", !f.secureContext],
+    ["microphone API", f.micSupport ? f.micSupport.message : "available", !!f.micSupport],
+    ["microphone permission", f.micPermission, f.micPermission === "denied"],
+    ["AudioContext", f.context ? `${f.context.sampleRate} Hz, ${f.context.state}` : "not started", !f.context],
+    [
+      "mic track",
+      Object.keys(st).length ? ["sampleRate", "channelCount", "echoCancellation", "noiseSuppression", "autoGainControl"].filter((k) => k in st).map((k) => `${k}=${st[k]}`).join(" ") : "not started"
+    ],
+    ["kernel buffers arrive as", f.bufferKind],
+    ["comm round trip", f.rttMs === null ? "\u2013" : `${Math.round(f.rttMs)} ms`],
+    ["player", f.player ? `buffered ${Math.round(num(f.player.buffered_ms))} ms, ${num(f.player.underruns)} underruns` : "not started"],
+    ["view", f.viewId],
+    ["browser", f.userAgent]
+  ];
+}
+
+// src/view.js
+var AUDIO_START_TIMEOUT_MS = 4e3;
+var PTT_TAIL_MS = 150;
+var PING_INTERVAL_MS = 2e3;
+var STALL_AFTER_MS = 3e3;
+var METER_INTERVAL_MS = 60;
+var PRE_READY_QUEUE = 200;
+var PCM_RATE2 = 24e3;
+var OFFLINE_TOOLTIP = "No API key was found, so the kernel talks to realtime-nb's local stand-in server: scripted replies and a simple level-based VAD, no real model. To use OpenAI, pass RealtimeWidget(api_key=...) or set the OPENAI_API_KEY environment variable, then create the widget again.";
+var claimedAudio = /* @__PURE__ */ new WeakSet();
+function registry() {
+  const g = (
+    /** @type {any} */
+    globalThis
+  );
+  if (!g.__rtnb || !Array.isArray(g.__rtnb.views)) g.__rtnb = { views: [] };
+  return g.__rtnb;
 }
 var View = class {
   /**
@@ -1899,7 +1972,7 @@ var View = class {
    */
   onMicFrame(mic, pcm, info) {
     if (mic !== this.mic || this.destroyed) return;
-    const frameMs = pcm.length / PCM_RATE * 1e3;
+    const frameMs = pcm.length / PCM_RATE2 * 1e3;
     let sending = this.mode() !== "push_to_talk" || this.held;
     if (!sending && this.releaseAt !== null && info.t_capture - frameMs < this.releaseAt) sending = true;
     if (sending && !mic.muted) {
@@ -2040,61 +2113,17 @@ var View = class {
     this.banner.hidden = !text;
   }
   renderWarn() {
-    const lines = [];
-    if (this.gotPong && this.ping) {
-      const age = nowEpochMs() - this.ping.t;
-      if (age > STALL_AFTER_MS) {
-        lines.push(
-          `The kernel has not answered for ${Math.floor(age / 1e3)} s: a running cell is probably blocking it. Events and audio catch up when it is free; mic audio that waits too long is dropped (and counted).`
-        );
-      }
-    }
-    const s = this.model.get("stats") || {};
-    const dropped = num(s.mic_dropped);
-    if (dropped > 0) lines.push(`Kernel busy: ${dropped} mic frames dropped (they arrived too late to be useful).`);
-    const text = lines.join("\n");
+    const silentFor = this.gotPong && this.ping ? nowEpochMs() - this.ping.t : null;
+    const text = warnText(silentFor, STALL_AFTER_MS, this.model.get("stats") || {});
     if (this.warn.textContent !== text) this.warn.textContent = text;
     this.warn.hidden = !text;
   }
   renderStats() {
-    const s = this.model.get("stats") || {};
-    const parts = [];
-    parts.push(`mic ${num(s.mic_frames)} frames \xB7 ${fmtMs(num(s.mic_ms))}`);
-    const dropped = num(s.mic_dropped);
-    if (dropped > 0) parts.push(h("span", { class: "rtnb-stat-bad" }, `kernel busy: ${dropped} mic frames dropped`));
-    parts.push(`audio out ${num(s.audio_chunks_sent)} chunks \xB7 ${fmtMs(num(s.audio_ms_sent))}`);
-    if (s.played && typeof s.played === "object") {
-      const samples = Object.values(s.played).reduce((a, b) => a + num(b), 0);
-      parts.push(`played ${fmtMs(samples / (PCM_RATE / 1e3))}`);
-    } else if (s.played !== void 0) {
-      parts.push(`played ${fmtMs(num(s.played))}`);
-    }
-    if (num(s.interrupts)) parts.push(`${num(s.interrupts)} interrupts`);
-    parts.push(`rows ${num(s.rows_sent)} sent \xB7 ${this.table.rowCount} shown`);
-    if (num(s.views) > 1) parts.push(`${num(s.views)} views`);
-    const threads = s.comm_threads;
-    const names = Array.isArray(threads) ? threads : threads && typeof threads === "object" ? Object.keys(threads) : threads ? [String(threads)] : [];
-    if (names.length) parts.push(`comm threads: ${names.join(", ")}`);
-    const nodes = [];
-    for (const p of parts) {
-      if (nodes.length) nodes.push(h("span", { class: "rtnb-sep" }, " \xB7 "));
-      nodes.push(typeof p === "string" ? h("span", {}, p) : p);
-    }
-    this.statsEl.replaceChildren(...nodes);
+    this.statsEl.replaceChildren(...statsNodes(this.model.get("stats") || {}, this.table.rowCount));
     this.renderWarn();
   }
   renderHint() {
-    const mode = this.mode();
-    const td = this.model.get("turn_detection");
-    let hint = "";
-    if (mode === "push_to_talk") {
-      hint = this.micState === "on" ? "Hold the button (or Space on it) while you speak." : "Hold the button while you speak; the mic starts on the first press.";
-    } else if (td === null || td === "none") {
-      hint = "Turn detection is off: use push-to-talk, or type a message.";
-    } else if (this.micState === "on" && td === "server_vad") {
-      hint = "Speak: the bar turns green above the VAD line. Use headphones so the model does not hear itself.";
-    }
-    this.controls.setHint(hint);
+    this.controls.setHint(hintText(this.mode(), this.model.get("turn_detection"), this.micState));
   }
   renderEnv() {
     const nav = (
@@ -2103,9 +2132,9 @@ var View = class {
     );
     if (nav.permissions && typeof nav.permissions.query === "function") {
       nav.permissions.query({ name: "microphone" }).then(
-        (st2) => {
-          if (st2.state !== this.micPermission && !this.destroyed) {
-            this.micPermission = st2.state;
+        (st) => {
+          if (st.state !== this.micPermission && !this.destroyed) {
+            this.micPermission = st.state;
             this.renderEnv();
           }
         },
@@ -2114,25 +2143,19 @@ var View = class {
         // Firefox before 131 cannot query "microphone": leave it unknown
       );
     }
-    const support = checkMicSupport();
     const ctx = this.audio ? this.audio.ctx : null;
-    const st = this.micSettings || {};
-    const ps = this.player ? this.player.stats() : null;
-    const rows = [
-      ["secure context", globalThis.isSecureContext ? "yes" : "no: open Jupyter over https or http://localhost (an SSH tunnel works)", !globalThis.isSecureContext],
-      ["microphone API", support ? support.message : "available", !!support],
-      ["microphone permission", this.micPermission, this.micPermission === "denied"],
-      ["AudioContext", ctx ? `${ctx.sampleRate} Hz, ${ctx.state}` : "not started", !ctx],
-      [
-        "mic track",
-        Object.keys(st).length ? ["sampleRate", "channelCount", "echoCancellation", "noiseSuppression", "autoGainControl"].filter((k) => k in st).map((k) => `${k}=${st[k]}`).join(" ") : "not started"
-      ],
-      ["kernel buffers arrive as", this.bufferKind],
-      ["comm round trip", this.rtt === null ? "\u2013" : `${Math.round(this.rtt)} ms`],
-      ["player", ps ? `buffered ${Math.round(num(ps.buffered_ms))} ms, ${num(ps.underruns)} underruns` : "not started"],
-      ["view", this.viewId],
-      ["browser", String(nav.userAgent || "")]
-    ];
+    const rows = envRows({
+      secureContext: !!globalThis.isSecureContext,
+      micSupport: checkMicSupport(),
+      micPermission: this.micPermission,
+      context: ctx ? { sampleRate: ctx.sampleRate, state: ctx.state } : null,
+      micSettings: this.micSettings || {},
+      bufferKind: this.bufferKind,
+      rttMs: this.rtt,
+      player: this.player ? this.player.stats() : null,
+      viewId: this.viewId,
+      userAgent: String(nav.userAgent || "")
+    });
     this.envBody.replaceChildren(
       ...rows.flatMap(([k, v, bad]) => [h("dt", {}, k), h("dd", { class: bad ? "rtnb-stat-bad" : null }, v)])
     );
@@ -2196,6 +2219,8 @@ var View = class {
     if (i >= 0) views.splice(i, 1);
   }
 };
+
+// src/index.js
 var src_default = {
   /** Once per model: nothing is shared between views but the page's AudioContext. */
   initialize() {
