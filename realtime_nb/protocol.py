@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import string
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 #: The Realtime wire rate for PCM16: the only rate the API accepts for ``audio/pcm``. Every other
 #: module takes it from here (``audio.SAMPLE_RATE`` is the same object).
@@ -326,3 +326,46 @@ def event_ids(event: dict[str, Any]) -> tuple[str | None, str | None]:
     if response_id is None and isinstance(response, dict):
         response_id = response.get("id")
     return item_id, response_id
+
+
+# --- the beta ⇄ GA mapping lives in beta.py; its former names here keep working ----------------
+#: Old name here → name in :mod:`realtime_nb.beta`. Resolved on first use, because ``beta``
+#: imports ``SAMPLE_RATE`` from this module (a top-level import would be a cycle).
+_MOVED_TO_BETA: dict[str, str] = {
+    "BETA_TO_GA_EVENT": "EVENT_NAMES",
+    "GA_TO_BETA_EVENT": "EVENT_NAMES_TO_BETA",
+    "BETA_TO_GA_CONTENT": "CONTENT_TYPES",
+    "GA_TO_BETA_CONTENT": "CONTENT_TYPES_TO_BETA",
+    "format_to_ga": "format_to_ga",
+    "format_to_beta": "format_to_beta",
+    "is_beta_session": "is_beta_session",
+    "session_beta_to_ga": "session_to_ga",
+    "session_ga_to_beta": "session_to_beta",
+    "normalize_server_event": "normalize_server_event",
+    "to_beta_server_event": "to_beta_server_event",
+}
+
+if TYPE_CHECKING:
+    # For the type checker; at run time ``__getattr__`` below resolves them.
+    from .beta import CONTENT_TYPES as BETA_TO_GA_CONTENT  # noqa: F401
+    from .beta import CONTENT_TYPES_TO_BETA as GA_TO_BETA_CONTENT  # noqa: F401
+    from .beta import EVENT_NAMES as BETA_TO_GA_EVENT  # noqa: F401
+    from .beta import EVENT_NAMES_TO_BETA as GA_TO_BETA_EVENT  # noqa: F401
+    from .beta import (  # noqa: F401 (re-exported for old callers)
+        format_to_beta,
+        format_to_ga,
+        is_beta_session,
+        normalize_server_event,
+        to_beta_server_event,
+    )
+    from .beta import session_to_beta as session_ga_to_beta  # noqa: F401
+    from .beta import session_to_ga as session_beta_to_ga  # noqa: F401
+else:
+
+    def __getattr__(name: str) -> Any:
+        """The beta-mapping names that used to live here, from :mod:`realtime_nb.beta`."""
+        if name in _MOVED_TO_BETA:
+            from . import beta
+
+            return getattr(beta, _MOVED_TO_BETA[name])
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realtime_nb import beta
+from realtime_nb import beta, protocol
 
 GA_SESSION = {
     "type": "realtime",
@@ -135,3 +135,13 @@ def test_no_converter_raises_on_any_json_shape(event: dict[str, Any]) -> None:
         beta.client_event_to_beta,
     ):
         convert(copy.deepcopy(event))
+
+
+@pytest.mark.parametrize("old, new", sorted(protocol._MOVED_TO_BETA.items()))
+def test_the_former_names_in_protocol_are_the_beta_ones(old: str, new: str) -> None:
+    assert getattr(protocol, old) is getattr(beta, new)
+
+
+def test_protocol_still_raises_on_unknown_names() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        protocol.no_such_name  # noqa: B018
