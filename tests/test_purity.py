@@ -18,7 +18,7 @@ CORE = (
     "conversation.py",
     "correlation.py",
     "errors.py",
-    "events.py",
+    "events/",
     "heard.py",
     "playback.py",
     "protocol.py",
