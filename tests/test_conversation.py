@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from realtime_nb import beta
-from realtime_nb.conversation import Conversation, heard_prefix
+from realtime_nb.conversation import Conversation
 from realtime_nb.events import audio_marker, extract_audio
+from realtime_nb.heard import heard_prefix
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STREAMS = ("vad_turn.jsonl", "push_to_talk.jsonl", "barge_in.jsonl", "function_call_text.jsonl")

@@ -15,7 +15,7 @@ CORE = (
     "audio/",  # a package: every module in it
     "beta.py",
     "client_protocol.py",
-    "conversation.py",
+    "conversation/",
     "correlation.py",
     "errors.py",
     "events/",
