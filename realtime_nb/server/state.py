@@ -61,6 +61,7 @@ from .responders import ResponderContext, echo
 from .responses import CHUNK_MS, SYNTH_MS_PER_CHAR, TEXT_STEP_MS, ResponseRunner, Run, split_words
 from .session_config import DEFAULT_INSTRUCTIONS, default_session, merge_session, session_view
 from .usage import RATE_LIMIT_TOKENS, text_tokens
+from .vad import EnergyVad
 
 
 def _minutes(seconds: float) -> str:
@@ -500,6 +501,25 @@ class RealtimeServerProtocol:
     def items(self) -> dict[str, StoredItem]:
         """The conversation's stored items by id (with their audio)."""
         return self.store.items
+
+    @property
+    def order(self) -> list[str]:
+        """The conversation's item ids in order."""
+        return self.store.order
+
+    @property
+    def runs(self) -> dict[str, Run]:
+        """The responses in progress, by id."""
+        return self.responses.runs
+
+    @property
+    def responses_created(self) -> int:
+        return self.responses.responses_created
+
+    @property
+    def vad(self) -> EnergyVad | None:
+        """The server VAD, when turn detection is on."""
+        return self.input_buffer.vad
 
     @property
     def default_run(self) -> str | None:
