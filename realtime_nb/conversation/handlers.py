@@ -308,6 +308,11 @@ def _on_audio_delta(c: Conversation, e: dict[str, Any], audio: bytes | None, t: 
             return
         else:
             return
+    if len(audio) % 2:
+        # PCM16 is whole 2-byte samples: keeping a stray byte would shift every later sample
+        # of the item by one byte (noise). Drop it and count it; a dropped byte is 1/48 ms.
+        audio = audio[:-1]
+        c.odd_length_audio_deltas += 1
     c._add_audio(item, audio)
     state = _state(c, e)
     if state is not None and state.first_audio_t is None:

@@ -56,6 +56,8 @@ class Conversation:
         self.errors: list[dict[str, Any]] = []
         self.user_speaking = False
         self.malformed_event_count = 0
+        #: output audio deltas of odd length, whose last byte was dropped (PCM16 stays aligned)
+        self.odd_length_audio_deltas = 0
         self._unknown = 0
         self._vad: dict[str, list[int | None]] = {}  # item_id -> [start_ms, end_ms]
         # Input stream, in bytes since the session started (the VAD's audio_*_ms clock).
