@@ -1,5 +1,5 @@
 // The controls: microphone, mode, push-to-talk, mute, stop audio, text input, level meters.
-// This module only builds DOM and reports gestures through callbacks; index.js does the work.
+// This module only builds DOM and reports gestures through callbacks; view.js does the work.
 
 import { h } from "./dom.js";
 import { Meter } from "./meters.js";
@@ -23,7 +23,7 @@ const MIC_LABELS = { off: "Start mic", starting: "Starting…", on: "Stop mic", 
 
 export class Controls {
   /**
-   * @param {{signal: AbortSignal, handlers: ControlHandlers, guard: <T extends unknown[]>(fn: (...a: T) => unknown) => (...a: T) => void}} opts
+   * @param {{signal: AbortSignal, handlers: ControlHandlers, guard: import("./guard.js").Guard}} opts
    */
   constructor({ signal, handlers, guard }) {
     const on = (/** @type {EventTarget} */ t, /** @type {string} */ type, /** @type {(e: any) => unknown} */ fn) =>

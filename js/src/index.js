@@ -4,7 +4,7 @@
 import "./styles.css";
 import { View } from "./view.js";
 
-/** @typedef {import("./view.js").Model} Model */
+/** @typedef {import("./model.js").Model} Model */
 
 export default {
   /** Once per model: nothing is shared between views but the page's AudioContext. */

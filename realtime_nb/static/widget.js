@@ -13,6 +13,7 @@ var AUDIO = "audio";
 var FLUSH = "flush";
 var EVENT_JSON = "event_json";
 var PONG = "pong";
+var KERNEL_TO_BROWSER = [ROWS, AUDIO, FLUSH, EVENT_JSON, PONG];
 var MIC_ERRORS = [
   "insecure_context",
   "no_media_devices",
@@ -352,117 +353,6 @@ function describe(err) {
   return e.name || e.message ? `${e.name || "Error"}: ${e.message || ""}` : String(err);
 }
 
-// src/player.js
-var Player = class {
-  /**
-   * Build the graph. Construct after getAudio()'s `ready` has resolved (the player processor must
-   * be registered).
-   * @param {AudioContext} ctx
-   */
-  constructor(ctx) {
-    this.ctx = ctx;
-    this.node = new AudioWorkletNode(ctx, "rtnb-player", {
-      numberOfInputs: 0,
-      numberOfOutputs: 1,
-      outputChannelCount: [1]
-    });
-    this.analyser = ctx.createAnalyser();
-    this.analyser.fftSize = 1024;
-    this.node.connect(this.analyser);
-    this.analyser.connect(ctx.destination);
-    this._scratch = new Float32Array(this.analyser.fftSize);
-    this._playedCbs = /* @__PURE__ */ new Set();
-    this._stats = { underruns: 0, buffered_ms: 0, playing_item: (
-      /** @type {string|null} */
-      null
-    ) };
-    this._closed = false;
-    this.node.port.onmessage = (e) => this._onMessage(e.data);
-  }
-  /**
-   * Queue audio of an item (copied; the caller keeps its array). Items play in push order.
-   * @param {string} itemId
-   * @param {Int16Array} pcm 24 kHz mono PCM16
-   */
-  push(itemId, pcm) {
-    if (this._closed || !pcm.length) return;
-    const copy = pcm.slice();
-    this.node.port.postMessage({ cmd: "push", item: String(itemId), pcm: copy }, [copy.buffer]);
-  }
-  /**
-   * Fade out what is playing (about 12 ms), drop everything queued, and report each dropped item
-   * once through onPlayed with reason "interrupted" and its exact played samples. While the
-   * context is not running nothing is audible: the queue is dropped at once and still reported.
-   */
-  flush() {
-    if (this._closed) return;
-    this.node.port.postMessage({ cmd: "flush", fade: this.ctx.state === "running" });
-  }
-  /**
-   * Receive played reports: progress (about every 100 ms while playing), interrupted, ended.
-   * @param {(report: PlayedReport) => void} cb
-   * @returns {() => void} unsubscribe
-   */
-  onPlayed(cb) {
-    this._playedCbs.add(cb);
-    return () => this._playedCbs.delete(cb);
-  }
-  /** @returns {number} RMS of what the speaker is being given now, 0..1 */
-  level() {
-    if (this._closed || this.ctx.state !== "running") return 0;
-    this.analyser.getFloatTimeDomainData(this._scratch);
-    let s = 0;
-    for (let i = 0; i < this._scratch.length; i++) s += this._scratch[i] * this._scratch[i];
-    return Math.min(1, Math.sqrt(s / this._scratch.length));
-  }
-  /** @returns {boolean} the AudioContext is not running (autoplay policy): call unlock() from a gesture */
-  get needsUnlock() {
-    return this.ctx.state !== "running";
-  }
-  /** Resume the AudioContext; call from a user gesture (a click on "enable audio"). */
-  async unlock() {
-    await this.ctx.resume();
-  }
-  /**
-   * As last reported by the worklet (about 20 times a second).
-   * @returns {{underruns: number, buffered_ms: number, playing_item: string|null}}
-   */
-  stats() {
-    return { ...this._stats };
-  }
-  /** Stop playing and disconnect (the shared AudioContext stays open for other views). */
-  close() {
-    if (this._closed) return;
-    this._closed = true;
-    this.node.port.onmessage = null;
-    this.node.port.postMessage({ cmd: "reset" });
-    this.node.port.close();
-    this.node.disconnect();
-    this.analyser.disconnect();
-    this._playedCbs.clear();
-  }
-  /** @param {any} msg */
-  _onMessage(msg) {
-    if (!msg) return;
-    if (msg.type === "level") {
-      this._stats = {
-        underruns: msg.underruns,
-        buffered_ms: Math.round(msg.buffered_ms),
-        playing_item: msg.playing_item
-      };
-    } else if (msg.type === "played") {
-      const report = {
-        item_id: msg.item_id,
-        samples: msg.samples,
-        received: msg.received,
-        reason: msg.reason,
-        t_first: msg.t_first === null ? null : contextTimeToEpochMs(this.ctx, msg.t_first)
-      };
-      for (const cb of this._playedCbs) cb(report);
-    }
-  }
-};
-
 // src/dom.js
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -477,251 +367,20 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-// src/meters.js
-var METER_MIN_DB = -80;
-var METER_MAX_DB = 0;
-var RELEASE_DB_PER_S = 45;
-function levelToDb(level) {
-  if (!(level > 0)) return METER_MIN_DB;
-  return Math.max(METER_MIN_DB, Math.min(METER_MAX_DB, 20 * Math.log10(level)));
-}
-function thresholdDb(threshold) {
-  const t = Math.min(1, Math.max(0, Number(threshold) || 0));
-  return -70 + 60 * t;
-}
-function dbToFraction(db) {
-  const f = (db - METER_MIN_DB) / (METER_MAX_DB - METER_MIN_DB);
-  return Math.min(1, Math.max(0, f));
-}
-var Meter = class {
-  /**
-   * @param {{rtnb: string, label: string, title: string, withThreshold?: boolean}} opts
-   */
-  constructor({ rtnb, label, title, withThreshold = false }) {
-    this.bar = h("div", { class: "rtnb-meter-bar" });
-    this.track = h("div", { class: "rtnb-meter-track" }, this.bar);
-    this.el = h("div", { rtnb, class: "rtnb-meter", title, "data-level": "0", role: "meter", "aria-label": label, "aria-valuemin": String(METER_MIN_DB), "aria-valuemax": String(METER_MAX_DB) }, this.track);
-    this.dbText = h("span", { class: "rtnb-meter-db" }, "\u2212\u221E");
-    this.line = null;
-    if (withThreshold) {
-      this.line = h("div", { rtnb: "threshold", class: "rtnb-meter-threshold", hidden: true });
-      this.track.append(this.line);
+// src/guard.js
+function makeGuard(onError) {
+  return (fn) => (...args) => {
+    try {
+      const r = (
+        /** @type {any} */
+        fn(...args)
+      );
+      if (r && typeof r.then === "function") r.catch((e) => onError(e));
+    } catch (e) {
+      onError(e);
     }
-    this.shownDb = METER_MIN_DB;
-    this.lastLevel = -1;
-    this.lastT = 0;
-    this.thrDb = null;
-    this.wrap = h("div", { class: "rtnb-meter-row" }, h("span", { class: "rtnb-meter-label" }, label), this.el, this.dbText);
-  }
-  /**
-   * Show a new level (RMS 0..1): instant attack, RELEASE_DB_PER_S release.
-   * @param {number} level
-   * @param {number} [now] ms
-   */
-  set(level, now = performance.now()) {
-    const lv = Number.isFinite(level) ? Math.max(0, level) : 0;
-    const dt = this.lastT ? Math.min(0.5, (now - this.lastT) / 1e3) : 0;
-    this.lastT = now;
-    const db = levelToDb(lv);
-    const shown = Math.max(db, this.shownDb - RELEASE_DB_PER_S * dt);
-    if (Math.abs(lv - this.lastLevel) > 1e-4) {
-      this.el.dataset.level = lv.toFixed(4);
-      this.lastLevel = lv;
-    }
-    if (Math.abs(shown - this.shownDb) < 0.05 && dt) return;
-    this.shownDb = shown;
-    this.bar.style.transform = `scaleX(${dbToFraction(shown).toFixed(4)})`;
-    this.el.setAttribute("aria-valuenow", shown.toFixed(0));
-    this.dbText.textContent = shown <= METER_MIN_DB ? "\u2212\u221E" : `${Math.round(shown)} dB`;
-    if (this.thrDb !== null) this.el.classList.toggle("rtnb-over", db >= this.thrDb);
-  }
-  /**
-   * Draw the VAD threshold line, or hide it (null).
-   * @param {number|null} threshold API value 0..1
-   */
-  setThreshold(threshold) {
-    if (!this.line) return;
-    if (threshold === null || threshold === void 0 || !Number.isFinite(Number(threshold))) {
-      this.line.hidden = true;
-      this.thrDb = null;
-      this.el.classList.remove("rtnb-over");
-      return;
-    }
-    const db = thresholdDb(Number(threshold));
-    this.thrDb = db;
-    this.line.hidden = false;
-    this.line.style.left = `${(dbToFraction(db) * 100).toFixed(2)}%`;
-    this.line.dataset.dbfs = db.toFixed(1);
-    this.line.dataset.threshold = String(threshold);
-    this.line.title = `VAD threshold ${Number(threshold).toFixed(2)} \u2248 ${db.toFixed(0)} dBFS`;
-  }
-};
-
-// src/controls.js
-var MIC_LABELS = { off: "Start mic", starting: "Starting\u2026", on: "Stop mic", error: "Start mic" };
-var Controls = class {
-  /**
-   * @param {{signal: AbortSignal, handlers: ControlHandlers, guard: <T extends unknown[]>(fn: (...a: T) => unknown) => (...a: T) => void}} opts
-   */
-  constructor({ signal, handlers, guard }) {
-    const on = (t, type, fn) => t.addEventListener(type, guard(fn), { signal });
-    this.micButton = h("button", { rtnb: "mic-button", class: "rtnb-btn rtnb-mic", type: "button", "data-state": "off" }, MIC_LABELS.off);
-    this.mode = /** @type {HTMLSelectElement} */
-    h(
-      "select",
-      { rtnb: "mode", class: "rtnb-select", title: "Hands-free: the server's voice activity detection ends your turn. Push-to-talk: hold the button while you speak." },
-      h("option", { value: "hands_free" }, "hands-free"),
-      h("option", { value: "push_to_talk" }, "push-to-talk")
-    );
-    this.ptt = h(
-      "button",
-      { rtnb: "ptt-button", class: "rtnb-btn rtnb-ptt", type: "button", hidden: true, title: "Hold while you speak (mouse, touch, or Space/Enter); release to send the turn", "data-lm-suppress-shortcuts": "true" },
-      "Hold to talk"
-    );
-    this.mute = h("button", { rtnb: "mute", class: "rtnb-btn", type: "button", "aria-pressed": "false", title: "Stop sending microphone audio (the mic stays open)" }, "Mute");
-    this.stopAudio = h("button", { rtnb: "stop-audio", class: "rtnb-btn", type: "button", title: "Stop the assistant's audio now (the kernel truncates the item at what you heard)" }, "Stop audio");
-    this.enableAudio = h(
-      "button",
-      { rtnb: "enable-audio", class: "rtnb-btn rtnb-btn-primary rtnb-enable-audio", type: "button", hidden: true, title: "The browser blocks sound until you click in the page" },
-      "Click to enable audio"
-    );
-    this.textInput = /** @type {HTMLInputElement} */
-    h("input", { rtnb: "text-input", class: "rtnb-input rtnb-text-input", type: "text", placeholder: "Type a message and press Enter", autocomplete: "off", "aria-label": "Message", "data-lm-suppress-shortcuts": "true" });
-    this.sendText = h("button", { rtnb: "send-text", class: "rtnb-btn", type: "button" }, "Send");
-    this.meterIn = new Meter({ rtnb: "level-in", label: "mic", title: "Microphone level (dBFS); the line is the VAD threshold", withThreshold: true });
-    this.meterOut = new Meter({ rtnb: "level-out", label: "out", title: "Assistant audio level (dBFS)" });
-    this.threshold = /** @type {HTMLInputElement} */
-    h("input", { rtnb: "threshold-input", class: "rtnb-threshold-input", type: "range", min: "0", max: "1", step: "0.05", value: "0.5", "aria-label": "VAD threshold" });
-    this.thresholdText = h("span", { class: "rtnb-threshold-text" });
-    this.hint = h("div", { class: "rtnb-hint" });
-    this.el = h(
-      "section",
-      { class: "rtnb-controls", "aria-label": "Controls" },
-      h("div", { class: "rtnb-row" }, this.micButton, this.mode, this.ptt, this.mute, this.stopAudio),
-      this.enableAudio,
-      h(
-        "div",
-        { class: "rtnb-meters" },
-        this.meterIn.wrap,
-        h("label", { class: "rtnb-threshold", title: "VAD threshold (turn_detection.threshold, 0..1): raise it if noise starts turns, lower it if your voice does not" }, "VAD ", this.threshold, this.thresholdText),
-        this.meterOut.wrap
-      ),
-      h("div", { class: "rtnb-row rtnb-send" }, this.textInput, this.sendText),
-      this.hint
-    );
-    on(this.micButton, "click", handlers.micToggle);
-    on(this.mode, "change", () => handlers.modeChange(this.mode.value));
-    on(this.mute, "click", handlers.muteToggle);
-    on(this.stopAudio, "click", handlers.stopAudio);
-    on(this.enableAudio, "click", handlers.enableAudio);
-    on(this.threshold, "change", () => handlers.thresholdChange(Number(this.threshold.value)));
-    on(this.threshold, "input", () => this.showThreshold(Number(this.threshold.value)));
-    const send = () => {
-      const text = this.textInput.value.trim();
-      if (!text) return;
-      handlers.sendText(text);
-      this.textInput.value = "";
-    };
-    on(this.sendText, "click", send);
-    on(this.textInput, "keydown", (e) => {
-      if (e.key === "Enter" && !e.isComposing) {
-        e.preventDefault();
-        send();
-      }
-      e.stopPropagation();
-    });
-    this.held = false;
-    const press = () => {
-      if (this.held) return;
-      this.held = true;
-      this.ptt.classList.add("rtnb-held");
-      this.ptt.setAttribute("aria-pressed", "true");
-      handlers.pttPress();
-    };
-    const release = () => {
-      if (!this.held) return;
-      this.held = false;
-      this.ptt.classList.remove("rtnb-held");
-      this.ptt.setAttribute("aria-pressed", "false");
-      handlers.pttRelease();
-    };
-    this.releasePtt = release;
-    on(this.ptt, "pointerdown", (e) => {
-      if (e.button !== 0) return;
-      e.preventDefault();
-      try {
-        this.ptt.setPointerCapture(e.pointerId);
-      } catch {
-      }
-      press();
-    });
-    on(this.ptt, "pointerup", release);
-    on(this.ptt, "pointercancel", release);
-    on(this.ptt, "pointerleave", release);
-    on(this.ptt, "lostpointercapture", release);
-    on(this.ptt, "contextmenu", (e) => e.preventDefault());
-    on(this.ptt, "keydown", (e) => {
-      if (e.key === " " || e.key === "Enter") {
-        e.preventDefault();
-        e.stopPropagation();
-        if (!e.repeat) press();
-      }
-    });
-    on(this.ptt, "keyup", (e) => {
-      if (e.key === " " || e.key === "Enter") {
-        e.preventDefault();
-        release();
-      }
-    });
-    on(this.ptt, "blur", release);
-  }
-  /** @param {"off"|"starting"|"on"|"error"} state */
-  setMicState(state) {
-    this.micButton.dataset.state = state;
-    this.micButton.textContent = MIC_LABELS[state] ?? MIC_LABELS.off;
-    this.micButton.disabled = state === "starting";
-    this.micButton.setAttribute("aria-pressed", String(state === "on"));
-  }
-  /** @param {string} mode */
-  setMode(mode) {
-    const m = mode === "push_to_talk" ? "push_to_talk" : "hands_free";
-    if (this.mode.value !== m) this.mode.value = m;
-    this.ptt.hidden = m !== "push_to_talk";
-    if (m !== "push_to_talk") this.releasePtt();
-  }
-  /** @param {boolean} muted */
-  setMuted(muted) {
-    this.mute.setAttribute("aria-pressed", String(!!muted));
-    this.mute.textContent = muted ? "Unmute" : "Mute";
-    this.mute.classList.toggle("rtnb-active", !!muted);
-  }
-  /** @param {boolean} needs */
-  setNeedsUnlock(needs) {
-    if (this.enableAudio.hidden === !needs) return;
-    this.enableAudio.hidden = !needs;
-  }
-  /** @param {number} value */
-  showThreshold(value) {
-    this.thresholdText.textContent = Number.isFinite(value) ? value.toFixed(2) : "\u2013";
-  }
-  /**
-   * @param {number|null} value API threshold 0..1
-   * @param {string|null} turnDetection
-   */
-  setThreshold(value, turnDetection) {
-    const vad = turnDetection === "server_vad";
-    const v = typeof value === "number" && Number.isFinite(value) ? value : null;
-    this.threshold.disabled = !vad;
-    if (v !== null && document.activeElement !== this.threshold) this.threshold.value = String(v);
-    this.showThreshold(v ?? Number(this.threshold.value));
-    this.meterIn.setThreshold(vad ? v : null);
-  }
-  /** @param {string} text */
-  setHint(text) {
-    if (this.hint.textContent !== text) this.hint.textContent = text;
-    this.hint.hidden = !text;
-  }
-};
+  };
+}
 
 // src/table.js
 var COALESCED_TYPES = /* @__PURE__ */ new Set([
@@ -1331,6 +990,983 @@ var TableView = class {
   }
 };
 
+// src/kernel-link.js
+var PRE_READY_QUEUE = 200;
+var KernelLink = class {
+  /**
+   * @param {import("./model.js").Model} model
+   * @param {AbortSignal} signal aborted when the view closes: nothing is sent after that
+   */
+  constructor(model, signal) {
+    this.model = model;
+    this.signal = signal;
+    this.readySent = false;
+    this.queued = [];
+    this.nextId = 1 + Math.floor(Math.random() * 1e9);
+    this.pending = /* @__PURE__ */ new Map();
+  }
+  /** A fresh request id; event requests and pings share the sequence. */
+  newRequestId() {
+    return this.nextId++;
+  }
+  /**
+   * Send `ready` (the view's first message), then whatever was queued before it.
+   * @param {object} fields the rest of the `ready` message (view_id, sample_rate, ...)
+   */
+  sendReady(fields) {
+    this.model.send({ type: READY, version: PROTOCOL_VERSION, ...fields });
+    this.readySent = true;
+    for (const [msg, buffers] of this.queued.splice(0)) this.model.send(msg, void 0, buffers);
+  }
+  /**
+   * Send to the kernel (queued until `ready` has gone out; dropped once the view is closed).
+   * @param {object} msg
+   * @param {ArrayBuffer[]} [buffers]
+   */
+  send(msg, buffers) {
+    if (this.signal.aborted) return;
+    if (!this.readySent) {
+      if (this.queued.length < PRE_READY_QUEUE) this.queued.push([msg, buffers]);
+      return;
+    }
+    this.model.send(msg, void 0, buffers);
+  }
+  /**
+   * Send now, not queued: microphone frames, which are worth nothing late.
+   * @param {object} msg
+   * @param {ArrayBuffer[]} buffers
+   */
+  sendNow(msg, buffers) {
+    this.model.send(msg, void 0, buffers);
+  }
+  /**
+   * @param {string} name one of bridge.js COMMANDS
+   * @param {object} args
+   */
+  command(name, args) {
+    this.send({ type: COMMAND, name, args });
+  }
+  /**
+   * Ask for one event's JSON; always settles (an error after EVENT_JSON_TIMEOUT_MS).
+   * @param {number} seq
+   * @returns {Promise<EventReply>}
+   */
+  requestEvent(seq) {
+    const id = this.newRequestId();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({
+          payload: null,
+          error: `No reply from the kernel within ${EVENT_JSON_TIMEOUT_MS / 1e3} s for event #${seq}. A running cell may be blocking the kernel: click the row again when it is idle.`
+        });
+      }, EVENT_JSON_TIMEOUT_MS);
+      this.pending.set(id, { resolve, timer });
+      this.send({ type: GET_EVENT, request_id: id, seq });
+    });
+  }
+  /**
+   * Settle the request an EVENT_JSON message answers.
+   * @param {{request_id: number, payload?: object|null, error?: string|null}} msg
+   */
+  answerEvent(msg) {
+    const p = this.pending.get(msg.request_id);
+    if (!p) return;
+    this.pending.delete(msg.request_id);
+    clearTimeout(p.timer);
+    p.resolve({ payload: msg.payload ?? null, error: msg.error ?? null });
+  }
+  /** Settle every open request with an error (the view is closing). */
+  close() {
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.resolve({ payload: null, error: "The view was closed." });
+    }
+    this.pending.clear();
+  }
+};
+
+// src/kernel-messages.js
+function kernelDispatcher(handlers) {
+  const known = new Set(KERNEL_TO_BROWSER);
+  const table = new Map(Object.entries(handlers));
+  for (const name of table.keys()) {
+    if (!known.has(name)) throw new Error(`"${name}" is not a kernel \u2192 browser message (bridge.js)`);
+  }
+  return (msg, buffers) => {
+    if (!msg || typeof msg !== "object") return;
+    const handler = table.get(
+      /** @type {{type: string}} */
+      msg.type
+    );
+    if (handler) handler(msg, buffers);
+  };
+}
+
+// src/player.js
+var Player = class {
+  /**
+   * Build the graph. Construct after getAudio()'s `ready` has resolved (the player processor must
+   * be registered).
+   * @param {AudioContext} ctx
+   */
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.node = new AudioWorkletNode(ctx, "rtnb-player", {
+      numberOfInputs: 0,
+      numberOfOutputs: 1,
+      outputChannelCount: [1]
+    });
+    this.analyser = ctx.createAnalyser();
+    this.analyser.fftSize = 1024;
+    this.node.connect(this.analyser);
+    this.analyser.connect(ctx.destination);
+    this._scratch = new Float32Array(this.analyser.fftSize);
+    this._playedCbs = /* @__PURE__ */ new Set();
+    this._stats = { underruns: 0, buffered_ms: 0, playing_item: (
+      /** @type {string|null} */
+      null
+    ) };
+    this._closed = false;
+    this.node.port.onmessage = (e) => this._onMessage(e.data);
+  }
+  /**
+   * Queue audio of an item (copied; the caller keeps its array). Items play in push order.
+   * @param {string} itemId
+   * @param {Int16Array} pcm 24 kHz mono PCM16
+   */
+  push(itemId, pcm) {
+    if (this._closed || !pcm.length) return;
+    const copy = pcm.slice();
+    this.node.port.postMessage({ cmd: "push", item: String(itemId), pcm: copy }, [copy.buffer]);
+  }
+  /**
+   * Fade out what is playing (about 12 ms), drop everything queued, and report each dropped item
+   * once through onPlayed with reason "interrupted" and its exact played samples. While the
+   * context is not running nothing is audible: the queue is dropped at once and still reported.
+   */
+  flush() {
+    if (this._closed) return;
+    this.node.port.postMessage({ cmd: "flush", fade: this.ctx.state === "running" });
+  }
+  /**
+   * Receive played reports: progress (about every 100 ms while playing), interrupted, ended.
+   * @param {(report: PlayedReport) => void} cb
+   * @returns {() => void} unsubscribe
+   */
+  onPlayed(cb) {
+    this._playedCbs.add(cb);
+    return () => this._playedCbs.delete(cb);
+  }
+  /** @returns {number} RMS of what the speaker is being given now, 0..1 */
+  level() {
+    if (this._closed || this.ctx.state !== "running") return 0;
+    this.analyser.getFloatTimeDomainData(this._scratch);
+    let s = 0;
+    for (let i = 0; i < this._scratch.length; i++) s += this._scratch[i] * this._scratch[i];
+    return Math.min(1, Math.sqrt(s / this._scratch.length));
+  }
+  /** @returns {boolean} the AudioContext is not running (autoplay policy): call unlock() from a gesture */
+  get needsUnlock() {
+    return this.ctx.state !== "running";
+  }
+  /** Resume the AudioContext; call from a user gesture (a click on "enable audio"). */
+  async unlock() {
+    await this.ctx.resume();
+  }
+  /**
+   * As last reported by the worklet (about 20 times a second).
+   * @returns {{underruns: number, buffered_ms: number, playing_item: string|null}}
+   */
+  stats() {
+    return { ...this._stats };
+  }
+  /** Stop playing and disconnect (the shared AudioContext stays open for other views). */
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    this.node.port.onmessage = null;
+    this.node.port.postMessage({ cmd: "reset" });
+    this.node.port.close();
+    this.node.disconnect();
+    this.analyser.disconnect();
+    this._playedCbs.clear();
+  }
+  /** @param {any} msg */
+  _onMessage(msg) {
+    if (!msg) return;
+    if (msg.type === "level") {
+      this._stats = {
+        underruns: msg.underruns,
+        buffered_ms: Math.round(msg.buffered_ms),
+        playing_item: msg.playing_item
+      };
+    } else if (msg.type === "played") {
+      const report = {
+        item_id: msg.item_id,
+        samples: msg.samples,
+        received: msg.received,
+        reason: msg.reason,
+        t_first: msg.t_first === null ? null : contextTimeToEpochMs(this.ctx, msg.t_first)
+      };
+      for (const cb of this._playedCbs) cb(report);
+    }
+  }
+};
+
+// src/util.js
+function randomId() {
+  const c = (
+    /** @type {any} */
+    globalThis.crypto
+  );
+  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+  return `v${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+}
+function nowEpochMs() {
+  return performance.timeOrigin + performance.now();
+}
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1e3} s`)), ms);
+  });
+  return (
+    /** @type {Promise<T>} */
+    Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  );
+}
+function errorText(e) {
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+function fmtMs(ms) {
+  const x = Number(ms);
+  if (!Number.isFinite(x)) return "\u2013";
+  return x >= 1e3 ? `${(x / 1e3).toFixed(1)} s` : `${Math.round(x)} ms`;
+}
+function num(v) {
+  const x = Number(v);
+  return Number.isFinite(x) ? x : 0;
+}
+
+// src/playback.js
+var AUDIO_START_TIMEOUT_MS = 4e3;
+var claimedAudio = /* @__PURE__ */ new WeakSet();
+var Playback = class {
+  /**
+   * @param {{signal: AbortSignal, guard: import("./guard.js").Guard, send: (msg: object) => void,
+   *   onContextState: () => void}} opts `onContextState`: the AudioContext started or stopped running
+   */
+  constructor({ signal, guard, send, onContextState }) {
+    this.signal = signal;
+    this.guard = guard;
+    this.send = send;
+    this.onContextState = onContextState;
+    this.audio = null;
+    this.player = null;
+    this.audioPromise = null;
+    this.played = {};
+    this.received = {};
+    this.firstPlayed = {};
+    this.bufferKind = "unknown";
+  }
+  /** The page's AudioContext and this view's Player (created once; retried after a failure). */
+  ensureAudio() {
+    if (!this.audioPromise) {
+      this.audioPromise = this.initAudio().catch((e) => {
+        this.audioPromise = null;
+        throw e;
+      });
+    }
+    return this.audioPromise;
+  }
+  /** @returns {Promise<Audio>} */
+  async initAudio() {
+    const audio = await withTimeout(getAudio(), AUDIO_START_TIMEOUT_MS, "Starting the AudioContext");
+    await withTimeout(audio.ready, AUDIO_START_TIMEOUT_MS, "Loading the audio worklets");
+    if (this.signal.aborted) return audio;
+    this.audio = audio;
+    if (!this.player) {
+      const player = new Player(audio.ctx);
+      player.onPlayed(this.guard((r) => this.onPlayed(r)));
+      this.player = player;
+      audio.ctx.addEventListener("statechange", this.guard(() => this.onContextState()), { signal: this.signal });
+    }
+    return audio;
+  }
+  /** @returns {AudioContext|null} */
+  get ctx() {
+    return this.audio ? this.audio.ctx : null;
+  }
+  /** The AudioContext's rate, 0 before it started. */
+  get contextRate() {
+    return this.audio ? this.audio.ctx.sampleRate : 0;
+  }
+  /** The rate `ready` announces: 0 when this view cannot play audio. */
+  get playbackRate() {
+    return this.player && this.audio ? this.audio.ctx.sampleRate : 0;
+  }
+  /** The AudioContext waits for a user gesture (autoplay policy). */
+  get needsUnlock() {
+    return !!this.player && this.player.needsUnlock;
+  }
+  /** Output level, 0..1. */
+  level() {
+    return this.player ? num(this.player.level()) : 0;
+  }
+  /** Start (or resume) audio from a user gesture. */
+  async unlock() {
+    if (!this.player) await this.ensureAudio();
+    if (this.player) await this.player.unlock();
+  }
+  /** Fade out and drop everything queued; the Player reports the item as interrupted. */
+  flush() {
+    if (this.player) this.player.flush();
+  }
+  /**
+   * An AUDIO message from the kernel.
+   * @param {import("./bridge.js").Audio} msg
+   * @param {(DataView|Uint8Array|ArrayBuffer)[]} [buffers]
+   */
+  onAudio(msg, buffers) {
+    const buf = buffers && buffers[0];
+    if (!buf) throw new Error(`audio message for ${msg.item_id} arrived without its buffer`);
+    this.bufferKind = bufferKind(buf);
+    if (!this.player || claimedAudio.has(msg)) return;
+    claimedAudio.add(msg);
+    const pcm = asInt16(buf);
+    this.received[msg.item_id] = (this.received[msg.item_id] || 0) + pcm.length;
+    this.player.push(msg.item_id, pcm);
+  }
+  /** @param {{item_id: string, samples: number, received: number, reason: string, t_first: number|null}} r */
+  onPlayed(r) {
+    this.played[r.item_id] = r.samples;
+    if (r.t_first !== null && r.t_first !== void 0) this.firstPlayed[r.item_id] = r.t_first;
+    this.send({
+      type: PLAYED,
+      item_id: r.item_id,
+      samples: r.samples,
+      received: r.received,
+      reason: r.reason,
+      t_first: r.t_first ?? null
+    });
+  }
+  /** Underruns so far (0 without a player). */
+  underruns() {
+    if (!this.player) return 0;
+    try {
+      return num(this.player.stats().underruns);
+    } catch {
+      return 0;
+    }
+  }
+  /** Stop and disconnect this view's Player (the page's AudioContext stays for other views). */
+  close() {
+    if (!this.player) return;
+    try {
+      this.player.close();
+    } catch (e) {
+      console.error("realtime-nb: closing the player", e);
+    }
+    this.player = null;
+  }
+};
+
+// src/mic-control.js
+var PCM_RATE = 24e3;
+var MicControl = class {
+  /**
+   * @param {{
+   *   model: import("./model.js").Model,
+   *   signal: AbortSignal,
+   *   guard: import("./guard.js").Guard,
+   *   link: import("./kernel-link.js").KernelLink,
+   *   playback: import("./playback.js").Playback,
+   *   ptt: import("./push-to-talk.js").PushToTalk,
+   *   banner: import("./banner.js").ErrorBanner,
+   *   onStateChange: (state: MicStateName) => void,
+   * }} deps
+   */
+  constructor({ model, signal, guard, link, playback, ptt, banner, onStateChange }) {
+    this.model = model;
+    this.signal = signal;
+    this.guard = guard;
+    this.link = link;
+    this.playback = playback;
+    this.ptt = ptt;
+    this.banner = banner;
+    this.onStateChange = onStateChange;
+    this.mic = null;
+    this.state = "off";
+    this.settings = {};
+    this.frameSeq = 0;
+    this.framesSent = 0;
+    this.lastErrorText = "";
+  }
+  /** Frames are flowing, or about to. */
+  get active() {
+    return this.state === "on" || this.state === "starting";
+  }
+  toggle() {
+    if (this.active) {
+      this.stop();
+      return;
+    }
+    return this.start();
+  }
+  async start() {
+    if (this.active) return;
+    const unsupported = checkMicSupport();
+    if (unsupported) {
+      this.failed(unsupported);
+      return;
+    }
+    const ctx = this.playback.ctx;
+    if (ctx) ctx.resume().catch(() => {
+    });
+    this.setState("starting");
+    let mic = null;
+    try {
+      let audio;
+      try {
+        audio = await this.playback.ensureAudio();
+      } catch (e) {
+        console.error("realtime-nb: audio engine", e);
+        throw new MicError("audio_context", void 0, { cause: e });
+      }
+      if (audio.ctx.state !== "running") await audio.ctx.resume().catch(() => {
+      });
+      const c = this.model.get("mic_constraints");
+      const opts = c && typeof c === "object" && Object.keys(c).length ? { constraints: c } : {};
+      mic = new Mic(audio.ctx, opts);
+      mic.muted = !!this.model.get("muted");
+      this.frameSeq = 0;
+      const thisMic = mic;
+      mic.onFrame(this.guard((pcm, info) => this.onFrame(thisMic, pcm, info)));
+      this.mic = mic;
+      await mic.start();
+      if (this.signal.aborted || this.mic !== mic) {
+        mic.stop();
+        return;
+      }
+      this.settings = /** @type {Record<string, unknown>} */
+      { ...mic.settings() || {} };
+      this.setState("on");
+    } catch (e) {
+      if (mic) {
+        try {
+          mic.stop();
+        } catch {
+        }
+      }
+      if (this.mic === mic) this.mic = null;
+      if (!this.signal.aborted) this.failed(e);
+    }
+  }
+  stop() {
+    const mic = this.mic;
+    this.mic = null;
+    if (mic) mic.stop();
+    if (this.ptt.releasing) this.ptt.finish();
+    this.setState("off");
+  }
+  /** @param {unknown} e */
+  failed(e) {
+    const err = (
+      /** @type {any} */
+      e
+    );
+    const code = e instanceof MicError || err && typeof err.code === "string" ? err.code : "unknown";
+    const message = errorText(e);
+    console.error("realtime-nb: microphone", e);
+    this.lastErrorText = message;
+    this.banner.setLocalError(message);
+    this.setState("error", code, message);
+    if (this.ptt.held) this.ptt.finish();
+  }
+  /**
+   * @param {MicStateName} state
+   * @param {string|null} [error]
+   * @param {string|null} [message]
+   */
+  setState(state, error = null, message = null) {
+    this.state = state;
+    if (state === "on" && this.lastErrorText && this.banner.localError === this.lastErrorText) this.banner.setLocalError("");
+    this.link.send({
+      type: MIC_STATE,
+      state,
+      error,
+      message,
+      settings: state === "on" ? this.settings : {},
+      context_rate: this.playback.contextRate
+    });
+    this.onStateChange(state);
+  }
+  /** @param {boolean} muted frames are not delivered while muted (the mic stays open) */
+  setMuted(muted) {
+    if (this.mic) this.mic.muted = muted;
+  }
+  /** Input level 0..1 (0 while the mic is off). */
+  level() {
+    return this.mic && this.state === "on" ? num(this.mic.level()) : 0;
+  }
+  /**
+   * @param {Mic} mic
+   * @param {Int16Array} pcm
+   * @param {{seq: number, t_capture: number, level: number}} info
+   */
+  onFrame(mic, pcm, info) {
+    if (mic !== this.mic || this.signal.aborted) return;
+    const frameMs = pcm.length / PCM_RATE * 1e3;
+    const handsFree = this.model.get("mode") !== "push_to_talk";
+    if (this.ptt.wantsFrame(handsFree, info.t_capture, frameMs) && !mic.muted) {
+      const buf = (
+        /** @type {ArrayBuffer} */
+        pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm.buffer : pcm.slice().buffer
+      );
+      this.link.sendNow({ type: MIC_FRAME, seq: this.frameSeq++, t_capture: info.t_capture, level: info.level }, [buf]);
+      this.framesSent++;
+    }
+    this.ptt.frameDone(info.t_capture);
+  }
+  /** The view is closing: stop the mic and tell the kernel (while messages still go out). */
+  close() {
+    const mic = this.mic;
+    if (!mic) return;
+    this.mic = null;
+    try {
+      mic.stop();
+      this.setState("off");
+    } catch (e) {
+      console.error("realtime-nb: stopping the mic", e);
+    }
+  }
+};
+
+// src/push-to-talk.js
+var PTT_TAIL_MS = 150;
+var PushToTalk = class {
+  /**
+   * @param {{send: (msg: object) => void, guard: import("./guard.js").Guard, tailMs?: number}} opts
+   */
+  constructor({ send, guard, tailMs = PTT_TAIL_MS }) {
+    this.sendMessage = send;
+    this.guard = guard;
+    this.tailMs = tailMs;
+    this.held = false;
+    this.releaseAt = null;
+    this.releaseTimer = null;
+  }
+  /** A release is waiting for its last frame. */
+  get releasing() {
+    return this.releaseAt !== null;
+  }
+  press() {
+    if (this.releasing) this.finish();
+    this.held = true;
+    this.sendMessage({ type: PTT, action: "press" });
+  }
+  /**
+   * @param {boolean} micOn whether frames are flowing (if not, the turn ends now)
+   * @param {number} now epoch ms of the release, on the capture timestamps' clock
+   */
+  release(micOn, now) {
+    if (!this.held) return;
+    this.held = false;
+    if (!micOn) {
+      this.finish();
+      return;
+    }
+    this.releaseAt = now;
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(this.guard(() => this.finish()), this.tailMs);
+  }
+  /** End the turn now: send `release`. */
+  finish() {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = null;
+    this.releaseAt = null;
+    this.held = false;
+    this.sendMessage({ type: PTT, action: "release" });
+  }
+  /**
+   * Whether a captured frame goes to the kernel: always in hands-free mode, while the button is
+   * held, and after a release the frames captured before it (the end of the sentence).
+   * @param {boolean} handsFree
+   * @param {number} tCapture epoch ms of the frame's last sample
+   * @param {number} frameMs the frame's length
+   */
+  wantsFrame(handsFree, tCapture, frameMs) {
+    if (handsFree || this.held) return true;
+    return this.releaseAt !== null && tCapture - frameMs < this.releaseAt;
+  }
+  /**
+   * After each frame: a release is complete once a frame captured at or after it went by.
+   * @param {number} tCapture
+   */
+  frameDone(tCapture) {
+    if (this.releaseAt !== null && tCapture >= this.releaseAt) this.finish();
+  }
+};
+
+// src/comm-health.js
+var PING_INTERVAL_MS = 2e3;
+var STALL_AFTER_MS = 3e3;
+var CommHealth = class {
+  constructor() {
+    this.ping = null;
+    this.gotPong = false;
+    this.rtt = null;
+  }
+  /**
+   * The ping to send now, or null while the previous one still waits for its pong.
+   * @param {number} now epoch ms
+   * @param {() => number} newId
+   * @returns {{type: string, request_id: number, t: number}|null}
+   */
+  nextPing(now, newId) {
+    if (this.ping) return null;
+    this.ping = { id: newId(), t: now };
+    return { type: PING, request_id: this.ping.id, t: now };
+  }
+  /**
+   * Take a PONG; returns whether it answered the ping this view is waiting for.
+   * @param {{request_id?: unknown}} msg
+   * @param {number} now epoch ms
+   */
+  onPong(msg, now) {
+    if (!this.ping || msg.request_id !== this.ping.id) return false;
+    this.rtt = now - this.ping.t;
+    this.ping = null;
+    this.gotPong = true;
+    return true;
+  }
+  /**
+   * How long the outstanding ping has waited; null when none waits, or before the first pong
+   * (a kernel that has not answered yet may still be starting).
+   * @param {number} now epoch ms
+   * @returns {number|null}
+   */
+  silentForMs(now) {
+    return this.gotPong && this.ping ? now - this.ping.t : null;
+  }
+};
+
+// src/status-line.js
+var OFFLINE_TOOLTIP = "No API key was found, so the kernel talks to realtime-nb's local stand-in server: scripted replies and a simple level-based VAD, no real model. To use OpenAI, pass RealtimeWidget(api_key=...) or set the OPENAI_API_KEY environment variable, then create the widget again.";
+var StatusLine = class {
+  constructor() {
+    this.status = h("span", { rtnb: "status", class: "rtnb-status", "data-state": "idle" }, "idle");
+    this.badge = h("span", { rtnb: "badge-offline", class: "rtnb-badge", title: OFFLINE_TOOLTIP, tabindex: "0" }, "offline stand-in");
+    this.endpoint = h("span", { class: "rtnb-endpoint" });
+    this.el = h("header", { class: "rtnb-header" }, h("span", { class: "rtnb-title" }, "Realtime"), this.status, this.badge, this.endpoint);
+  }
+  /** @param {{status: string, offline: boolean, endpoint: string}} s the traits */
+  render({ status, offline, endpoint }) {
+    this.status.textContent = status;
+    this.status.dataset.state = status;
+    if (offline && !this.badge.parentNode) this.status.after(this.badge);
+    if (!offline && this.badge.parentNode) this.badge.remove();
+    this.endpoint.textContent = endpoint;
+    this.endpoint.title = endpoint;
+  }
+};
+
+// src/banner.js
+var ErrorBanner = class {
+  /**
+   * @param {{signal: AbortSignal, guard: import("./guard.js").Guard, kernelError: () => string}} opts
+   *   `kernelError`: the `error` trait now
+   */
+  constructor({ signal, guard, kernelError }) {
+    this.kernelError = kernelError;
+    this.localError = "";
+    this.dismissedKernelError = "";
+    this.text = h("span", { rtnb: "error", class: "rtnb-error-text" });
+    const dismiss = h("button", { class: "rtnb-btn rtnb-btn-small rtnb-dismiss", type: "button", "aria-label": "Dismiss", title: "Dismiss" }, "\xD7");
+    this.el = h("div", { class: "rtnb-banner", role: "alert", hidden: true }, this.text, dismiss);
+    dismiss.addEventListener(
+      "click",
+      guard(() => {
+        this.localError = "";
+        this.dismissedKernelError = this.kernelError();
+        this.render();
+      }),
+      { signal }
+    );
+  }
+  /** @param {string} text this view's own error ("" clears it) */
+  setLocalError(text) {
+    this.localError = text;
+    this.render();
+  }
+  render() {
+    const kernel = this.kernelError();
+    if (kernel !== this.dismissedKernelError) this.dismissedKernelError = "";
+    const parts = [kernel && kernel !== this.dismissedKernelError ? kernel : "", this.localError].filter(Boolean);
+    const text = [...new Set(parts)].join("\n");
+    this.text.textContent = text;
+    this.el.hidden = !text;
+  }
+};
+var WarnLine = class {
+  constructor() {
+    this.el = h("div", { class: "rtnb-warn", role: "status", hidden: true });
+  }
+  /** @param {string} text "" hides the line */
+  set(text) {
+    if (this.el.textContent !== text) this.el.textContent = text;
+    this.el.hidden = !text;
+  }
+};
+
+// src/meters.js
+var METER_MIN_DB = -80;
+var METER_MAX_DB = 0;
+var RELEASE_DB_PER_S = 45;
+function levelToDb(level) {
+  if (!(level > 0)) return METER_MIN_DB;
+  return Math.max(METER_MIN_DB, Math.min(METER_MAX_DB, 20 * Math.log10(level)));
+}
+function thresholdDb(threshold) {
+  const t = Math.min(1, Math.max(0, Number(threshold) || 0));
+  return -70 + 60 * t;
+}
+function dbToFraction(db) {
+  const f = (db - METER_MIN_DB) / (METER_MAX_DB - METER_MIN_DB);
+  return Math.min(1, Math.max(0, f));
+}
+var Meter = class {
+  /**
+   * @param {{rtnb: string, label: string, title: string, withThreshold?: boolean}} opts
+   */
+  constructor({ rtnb, label, title, withThreshold = false }) {
+    this.bar = h("div", { class: "rtnb-meter-bar" });
+    this.track = h("div", { class: "rtnb-meter-track" }, this.bar);
+    this.el = h("div", { rtnb, class: "rtnb-meter", title, "data-level": "0", role: "meter", "aria-label": label, "aria-valuemin": String(METER_MIN_DB), "aria-valuemax": String(METER_MAX_DB) }, this.track);
+    this.dbText = h("span", { class: "rtnb-meter-db" }, "\u2212\u221E");
+    this.line = null;
+    if (withThreshold) {
+      this.line = h("div", { rtnb: "threshold", class: "rtnb-meter-threshold", hidden: true });
+      this.track.append(this.line);
+    }
+    this.shownDb = METER_MIN_DB;
+    this.lastLevel = -1;
+    this.lastT = 0;
+    this.thrDb = null;
+    this.wrap = h("div", { class: "rtnb-meter-row" }, h("span", { class: "rtnb-meter-label" }, label), this.el, this.dbText);
+  }
+  /**
+   * Show a new level (RMS 0..1): instant attack, RELEASE_DB_PER_S release.
+   * @param {number} level
+   * @param {number} [now] ms
+   */
+  set(level, now = performance.now()) {
+    const lv = Number.isFinite(level) ? Math.max(0, level) : 0;
+    const dt = this.lastT ? Math.min(0.5, (now - this.lastT) / 1e3) : 0;
+    this.lastT = now;
+    const db = levelToDb(lv);
+    const shown = Math.max(db, this.shownDb - RELEASE_DB_PER_S * dt);
+    if (Math.abs(lv - this.lastLevel) > 1e-4) {
+      this.el.dataset.level = lv.toFixed(4);
+      this.lastLevel = lv;
+    }
+    if (Math.abs(shown - this.shownDb) < 0.05 && dt) return;
+    this.shownDb = shown;
+    this.bar.style.transform = `scaleX(${dbToFraction(shown).toFixed(4)})`;
+    this.el.setAttribute("aria-valuenow", shown.toFixed(0));
+    this.dbText.textContent = shown <= METER_MIN_DB ? "\u2212\u221E" : `${Math.round(shown)} dB`;
+    if (this.thrDb !== null) this.el.classList.toggle("rtnb-over", db >= this.thrDb);
+  }
+  /**
+   * Draw the VAD threshold line, or hide it (null).
+   * @param {number|null} threshold API value 0..1
+   */
+  setThreshold(threshold) {
+    if (!this.line) return;
+    if (threshold === null || threshold === void 0 || !Number.isFinite(Number(threshold))) {
+      this.line.hidden = true;
+      this.thrDb = null;
+      this.el.classList.remove("rtnb-over");
+      return;
+    }
+    const db = thresholdDb(Number(threshold));
+    this.thrDb = db;
+    this.line.hidden = false;
+    this.line.style.left = `${(dbToFraction(db) * 100).toFixed(2)}%`;
+    this.line.dataset.dbfs = db.toFixed(1);
+    this.line.dataset.threshold = String(threshold);
+    this.line.title = `VAD threshold ${Number(threshold).toFixed(2)} \u2248 ${db.toFixed(0)} dBFS`;
+  }
+};
+
+// src/controls.js
+var MIC_LABELS = { off: "Start mic", starting: "Starting\u2026", on: "Stop mic", error: "Start mic" };
+var Controls = class {
+  /**
+   * @param {{signal: AbortSignal, handlers: ControlHandlers, guard: import("./guard.js").Guard}} opts
+   */
+  constructor({ signal, handlers, guard }) {
+    const on = (t, type, fn) => t.addEventListener(type, guard(fn), { signal });
+    this.micButton = h("button", { rtnb: "mic-button", class: "rtnb-btn rtnb-mic", type: "button", "data-state": "off" }, MIC_LABELS.off);
+    this.mode = /** @type {HTMLSelectElement} */
+    h(
+      "select",
+      { rtnb: "mode", class: "rtnb-select", title: "Hands-free: the server's voice activity detection ends your turn. Push-to-talk: hold the button while you speak." },
+      h("option", { value: "hands_free" }, "hands-free"),
+      h("option", { value: "push_to_talk" }, "push-to-talk")
+    );
+    this.ptt = h(
+      "button",
+      { rtnb: "ptt-button", class: "rtnb-btn rtnb-ptt", type: "button", hidden: true, title: "Hold while you speak (mouse, touch, or Space/Enter); release to send the turn", "data-lm-suppress-shortcuts": "true" },
+      "Hold to talk"
+    );
+    this.mute = h("button", { rtnb: "mute", class: "rtnb-btn", type: "button", "aria-pressed": "false", title: "Stop sending microphone audio (the mic stays open)" }, "Mute");
+    this.stopAudio = h("button", { rtnb: "stop-audio", class: "rtnb-btn", type: "button", title: "Stop the assistant's audio now (the kernel truncates the item at what you heard)" }, "Stop audio");
+    this.enableAudio = h(
+      "button",
+      { rtnb: "enable-audio", class: "rtnb-btn rtnb-btn-primary rtnb-enable-audio", type: "button", hidden: true, title: "The browser blocks sound until you click in the page" },
+      "Click to enable audio"
+    );
+    this.textInput = /** @type {HTMLInputElement} */
+    h("input", { rtnb: "text-input", class: "rtnb-input rtnb-text-input", type: "text", placeholder: "Type a message and press Enter", autocomplete: "off", "aria-label": "Message", "data-lm-suppress-shortcuts": "true" });
+    this.sendText = h("button", { rtnb: "send-text", class: "rtnb-btn", type: "button" }, "Send");
+    this.meterIn = new Meter({ rtnb: "level-in", label: "mic", title: "Microphone level (dBFS); the line is the VAD threshold", withThreshold: true });
+    this.meterOut = new Meter({ rtnb: "level-out", label: "out", title: "Assistant audio level (dBFS)" });
+    this.threshold = /** @type {HTMLInputElement} */
+    h("input", { rtnb: "threshold-input", class: "rtnb-threshold-input", type: "range", min: "0", max: "1", step: "0.05", value: "0.5", "aria-label": "VAD threshold" });
+    this.thresholdText = h("span", { class: "rtnb-threshold-text" });
+    this.hint = h("div", { class: "rtnb-hint" });
+    this.el = h(
+      "section",
+      { class: "rtnb-controls", "aria-label": "Controls" },
+      h("div", { class: "rtnb-row" }, this.micButton, this.mode, this.ptt, this.mute, this.stopAudio),
+      this.enableAudio,
+      h(
+        "div",
+        { class: "rtnb-meters" },
+        this.meterIn.wrap,
+        h("label", { class: "rtnb-threshold", title: "VAD threshold (turn_detection.threshold, 0..1): raise it if noise starts turns, lower it if your voice does not" }, "VAD ", this.threshold, this.thresholdText),
+        this.meterOut.wrap
+      ),
+      h("div", { class: "rtnb-row rtnb-send" }, this.textInput, this.sendText),
+      this.hint
+    );
+    on(this.micButton, "click", handlers.micToggle);
+    on(this.mode, "change", () => handlers.modeChange(this.mode.value));
+    on(this.mute, "click", handlers.muteToggle);
+    on(this.stopAudio, "click", handlers.stopAudio);
+    on(this.enableAudio, "click", handlers.enableAudio);
+    on(this.threshold, "change", () => handlers.thresholdChange(Number(this.threshold.value)));
+    on(this.threshold, "input", () => this.showThreshold(Number(this.threshold.value)));
+    const send = () => {
+      const text = this.textInput.value.trim();
+      if (!text) return;
+      handlers.sendText(text);
+      this.textInput.value = "";
+    };
+    on(this.sendText, "click", send);
+    on(this.textInput, "keydown", (e) => {
+      if (e.key === "Enter" && !e.isComposing) {
+        e.preventDefault();
+        send();
+      }
+      e.stopPropagation();
+    });
+    this.held = false;
+    const press = () => {
+      if (this.held) return;
+      this.held = true;
+      this.ptt.classList.add("rtnb-held");
+      this.ptt.setAttribute("aria-pressed", "true");
+      handlers.pttPress();
+    };
+    const release = () => {
+      if (!this.held) return;
+      this.held = false;
+      this.ptt.classList.remove("rtnb-held");
+      this.ptt.setAttribute("aria-pressed", "false");
+      handlers.pttRelease();
+    };
+    this.releasePtt = release;
+    on(this.ptt, "pointerdown", (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      try {
+        this.ptt.setPointerCapture(e.pointerId);
+      } catch {
+      }
+      press();
+    });
+    on(this.ptt, "pointerup", release);
+    on(this.ptt, "pointercancel", release);
+    on(this.ptt, "pointerleave", release);
+    on(this.ptt, "lostpointercapture", release);
+    on(this.ptt, "contextmenu", (e) => e.preventDefault());
+    on(this.ptt, "keydown", (e) => {
+      if (e.key === " " || e.key === "Enter") {
+        e.preventDefault();
+        e.stopPropagation();
+        if (!e.repeat) press();
+      }
+    });
+    on(this.ptt, "keyup", (e) => {
+      if (e.key === " " || e.key === "Enter") {
+        e.preventDefault();
+        release();
+      }
+    });
+    on(this.ptt, "blur", release);
+  }
+  /** @param {"off"|"starting"|"on"|"error"} state */
+  setMicState(state) {
+    this.micButton.dataset.state = state;
+    this.micButton.textContent = MIC_LABELS[state] ?? MIC_LABELS.off;
+    this.micButton.disabled = state === "starting";
+    this.micButton.setAttribute("aria-pressed", String(state === "on"));
+  }
+  /** @param {string} mode */
+  setMode(mode) {
+    const m = mode === "push_to_talk" ? "push_to_talk" : "hands_free";
+    if (this.mode.value !== m) this.mode.value = m;
+    this.ptt.hidden = m !== "push_to_talk";
+    if (m !== "push_to_talk") this.releasePtt();
+  }
+  /** @param {boolean} muted */
+  setMuted(muted) {
+    this.mute.setAttribute("aria-pressed", String(!!muted));
+    this.mute.textContent = muted ? "Unmute" : "Mute";
+    this.mute.classList.toggle("rtnb-active", !!muted);
+  }
+  /** @param {boolean} needs */
+  setNeedsUnlock(needs) {
+    if (this.enableAudio.hidden === !needs) return;
+    this.enableAudio.hidden = !needs;
+  }
+  /** @param {number} value */
+  showThreshold(value) {
+    this.thresholdText.textContent = Number.isFinite(value) ? value.toFixed(2) : "\u2013";
+  }
+  /**
+   * @param {number|null} value API threshold 0..1
+   * @param {string|null} turnDetection
+   */
+  setThreshold(value, turnDetection) {
+    const vad = turnDetection === "server_vad";
+    const v = typeof value === "number" && Number.isFinite(value) ? value : null;
+    this.threshold.disabled = !vad;
+    if (v !== null && document.activeElement !== this.threshold) this.threshold.value = String(v);
+    this.showThreshold(v ?? Number(this.threshold.value));
+    this.meterIn.setThreshold(vad ? v : null);
+  }
+  /** @param {string} text */
+  setHint(text) {
+    if (this.hint.textContent !== text) this.hint.textContent = text;
+    this.hint.hidden = !text;
+  }
+};
+
 // src/transcript.js
 function splitHeard(text, heard, interrupted) {
   text = text || "";
@@ -1428,44 +2064,8 @@ var TranscriptView = class {
   }
 };
 
-// src/util.js
-function randomId() {
-  const c = (
-    /** @type {any} */
-    globalThis.crypto
-  );
-  if (c && typeof c.randomUUID === "function") return c.randomUUID();
-  return `v${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
-}
-function nowEpochMs() {
-  return performance.timeOrigin + performance.now();
-}
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1e3} s`)), ms);
-  });
-  return (
-    /** @type {Promise<T>} */
-    Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-  );
-}
-function errorText(e) {
-  if (e instanceof Error) return e.message || e.name;
-  return String(e);
-}
-function fmtMs(ms) {
-  const x = Number(ms);
-  if (!Number.isFinite(x)) return "\u2013";
-  return x >= 1e3 ? `${(x / 1e3).toFixed(1)} s` : `${Math.round(x)} ms`;
-}
-function num(v) {
-  const x = Number(v);
-  return Number.isFinite(x) ? x : 0;
-}
-
 // src/status-panel.js
-var PCM_RATE = 24e3;
+var PCM_RATE2 = 24e3;
 function statsNodes(s, rowsShown) {
   const parts = [];
   parts.push(`mic ${num(s.mic_frames)} frames \xB7 ${fmtMs(num(s.mic_ms))}`);
@@ -1474,7 +2074,7 @@ function statsNodes(s, rowsShown) {
   parts.push(`audio out ${num(s.audio_chunks_sent)} chunks \xB7 ${fmtMs(num(s.audio_ms_sent))}`);
   if (s.played && typeof s.played === "object") {
     const samples = Object.values(s.played).reduce((a, b) => a + num(b), 0);
-    parts.push(`played ${fmtMs(samples / (PCM_RATE / 1e3))}`);
+    parts.push(`played ${fmtMs(samples / (PCM_RATE2 / 1e3))}`);
   } else if (s.played !== void 0) {
     parts.push(`played ${fmtMs(num(s.played))}`);
   }
@@ -1533,16 +2133,61 @@ function envRows(f) {
   ];
 }
 
+// src/footer.js
+var Footer = class {
+  /**
+   * @param {{signal: AbortSignal, guard: import("./guard.js").Guard, facts: () => ViewFacts}} opts
+   *   `facts`: what the view knows now, for the environment check
+   */
+  constructor({ signal, guard, facts }) {
+    this.signal = signal;
+    this.facts = facts;
+    this.micPermission = "unknown";
+    this.statsEl = h("div", { rtnb: "stats", class: "rtnb-stats" });
+    this.envBody = h("dl", { class: "rtnb-env-list" });
+    this.env = /** @type {HTMLDetailsElement} */
+    h("details", { class: "rtnb-env" }, h("summary", {}, "environment check"), this.envBody);
+    this.el = h("footer", { class: "rtnb-footer" }, this.statsEl, this.env);
+    this.env.addEventListener("toggle", guard(() => this.renderEnv()), { signal });
+  }
+  /**
+   * @param {Record<string, any>} stats the `stats` trait
+   * @param {number} rowsShown rows in this view's table
+   */
+  renderStats(stats, rowsShown) {
+    this.statsEl.replaceChildren(...statsNodes(stats, rowsShown));
+  }
+  /** Refresh the environment check if it is open (called periodically). */
+  refreshEnv() {
+    if (this.env.open) this.renderEnv();
+  }
+  renderEnv() {
+    const nav = (
+      /** @type {any} */
+      globalThis.navigator || {}
+    );
+    if (nav.permissions && typeof nav.permissions.query === "function") {
+      nav.permissions.query({ name: "microphone" }).then(
+        (st) => {
+          if (st.state !== this.micPermission && !this.signal.aborted) {
+            this.micPermission = st.state;
+            this.renderEnv();
+          }
+        },
+        () => {
+        }
+        // Firefox before 131 cannot query "microphone": leave it unknown
+      );
+    }
+    const rows = envRows({ ...this.facts(), micPermission: this.micPermission });
+    this.envBody.replaceChildren(
+      ...rows.flatMap(([k, v, bad]) => [h("dt", {}, k), h("dd", { class: bad ? "rtnb-stat-bad" : null }, v)])
+    );
+  }
+};
+
 // src/view.js
-var AUDIO_START_TIMEOUT_MS = 4e3;
-var PTT_TAIL_MS = 150;
-var PING_INTERVAL_MS = 2e3;
-var STALL_AFTER_MS = 3e3;
 var METER_INTERVAL_MS = 60;
-var PRE_READY_QUEUE = 200;
-var PCM_RATE2 = 24e3;
-var OFFLINE_TOOLTIP = "No API key was found, so the kernel talks to realtime-nb's local stand-in server: scripted replies and a simple level-based VAD, no real model. To use OpenAI, pass RealtimeWidget(api_key=...) or set the OPENAI_API_KEY environment variable, then create the widget again.";
-var claimedAudio = /* @__PURE__ */ new WeakSet();
 function registry() {
   const g = (
     /** @type {any} */
@@ -1558,70 +2203,45 @@ var View = class {
    */
   constructor(model, el) {
     this.model = model;
-    this.host = el;
     this.viewId = randomId();
-    this.destroyed = false;
     this.ac = new AbortController();
+    const signal = this.ac.signal;
     this.modelListeners = [];
     this.intervals = [];
-    this.audio = null;
-    this.player = null;
-    this.audioPromise = null;
-    this.mic = null;
-    this.micState = "off";
-    this.micSettings = {};
-    this.frameSeq = 0;
-    this.framesSent = 0;
-    this.held = false;
-    this.releaseAt = null;
-    this.releaseTimer = null;
-    this.played = {};
-    this.received = {};
-    this.firstPlayed = {};
-    this.bufferKind = "unknown";
-    this.readySent = false;
-    this.preReady = [];
-    this.nextRequest = 1 + Math.floor(Math.random() * 1e9);
-    this.pending = /* @__PURE__ */ new Map();
-    this.ping = null;
-    this.gotPong = false;
-    this.rtt = null;
-    this.localError = "";
-    this.dismissedKernelError = "";
-    this.micPermission = "unknown";
-    this.micErrorText = "";
-    this.guard = /** @type {<T extends unknown[]>(fn: (...a: T) => unknown) => (...a: T) => void} */
-    ((fn) => (...args) => {
-      try {
-        const r = (
-          /** @type {any} */
-          fn(...args)
-        );
-        if (r && typeof r.then === "function") r.catch((e) => this.showError(e));
-      } catch (e) {
-        this.showError(e);
+    const guard = makeGuard((e) => this.showError(e));
+    this.guard = guard;
+    this.link = new KernelLink(model, signal);
+    this.health = new CommHealth();
+    this.playback = new Playback({ signal, guard, send: (msg) => this.link.send(msg), onContextState: () => this.tick() });
+    this.ptt = new PushToTalk({ send: (msg) => this.link.send(msg), guard });
+    this.statusLine = new StatusLine();
+    this.banner = new ErrorBanner({ signal, guard, kernelError: () => String(model.get("error") || "") });
+    this.warn = new WarnLine();
+    this.mic = new MicControl({
+      model,
+      signal,
+      guard,
+      link: this.link,
+      playback: this.playback,
+      ptt: this.ptt,
+      banner: this.banner,
+      onStateChange: (state) => {
+        this.controls.setMicState(state);
+        this.renderHint();
+        if (state === "on") this.footer.renderEnv();
       }
     });
-    const signal = this.ac.signal;
-    const g = this.guard;
-    this.status = h("span", { rtnb: "status", class: "rtnb-status", "data-state": "idle" }, "idle");
-    this.badge = h("span", { rtnb: "badge-offline", class: "rtnb-badge", title: OFFLINE_TOOLTIP, tabindex: "0" }, "offline stand-in");
-    this.endpoint = h("span", { class: "rtnb-endpoint" });
-    this.errorText = h("span", { rtnb: "error", class: "rtnb-error-text" });
-    const dismiss = h("button", { class: "rtnb-btn rtnb-btn-small rtnb-dismiss", type: "button", "aria-label": "Dismiss", title: "Dismiss" }, "\xD7");
-    this.banner = h("div", { class: "rtnb-banner", role: "alert", hidden: true }, this.errorText, dismiss);
-    this.warn = h("div", { class: "rtnb-warn", role: "status", hidden: true });
     this.controls = new Controls({
       signal,
-      guard: g,
+      guard,
       handlers: {
-        micToggle: () => this.toggleMic(),
+        micToggle: () => this.mic.toggle(),
         modeChange: (mode) => this.changeMode(mode),
         pttPress: () => this.pttPress(),
-        pttRelease: () => this.pttRelease(),
-        muteToggle: () => this.setMuted(!this.model.get("muted")),
+        pttRelease: () => this.ptt.release(this.mic.state === "on", nowEpochMs()),
+        muteToggle: () => this.setMuted(!model.get("muted")),
         stopAudio: () => this.stopAudio(),
-        sendText: (text) => this.command("send_text", { text }),
+        sendText: (text) => this.link.command("send_text", { text }),
         enableAudio: () => this.unlockAudio(),
         thresholdChange: (value) => this.changeThreshold(value)
       }
@@ -1629,52 +2249,33 @@ var View = class {
     this.transcript = new TranscriptView();
     this.table = new TableView({
       signal,
-      requestEvent: (seq) => this.requestEvent(seq),
-      clearLog: () => this.command("clear_log", {}),
+      requestEvent: (seq) => this.link.requestEvent(seq),
+      clearLog: () => this.link.command("clear_log", {}),
       onError: (e) => this.showError(e)
     });
-    this.statsEl = h("div", { rtnb: "stats", class: "rtnb-stats" });
-    this.envBody = h("dl", { class: "rtnb-env-list" });
-    this.env = h("details", { class: "rtnb-env" }, h("summary", {}, "environment check"), this.envBody);
+    this.footer = new Footer({ signal, guard, facts: () => this.envFacts() });
     this.root = h(
       "div",
       { rtnb: "root", class: "rtnb-root" },
-      h(
-        "header",
-        { class: "rtnb-header" },
-        h("span", { class: "rtnb-title" }, "Realtime"),
-        this.status,
-        this.badge,
-        this.endpoint
-      ),
-      this.banner,
-      this.warn,
+      this.statusLine.el,
+      this.banner.el,
+      this.warn.el,
       h(
         "div",
         { class: "rtnb-main" },
         h("div", { class: "rtnb-left" }, this.controls.el, this.transcript.el),
         h("div", { class: "rtnb-right" }, this.table.el)
       ),
-      h("footer", { class: "rtnb-footer" }, this.statsEl, this.env)
+      this.footer.el
     );
-    this.host.replaceChildren(this.root);
-    dismiss.addEventListener(
-      "click",
-      g(() => {
-        this.localError = "";
-        this.dismissedKernelError = this.model.get("error") || "";
-        this.renderError();
-      }),
-      { signal }
-    );
+    el.replaceChildren(this.root);
     this.root.addEventListener(
       "pointerdown",
-      g(() => {
-        if (this.player && this.player.needsUnlock) return this.unlockAudio();
+      guard(() => {
+        if (this.playback.needsUnlock) return this.unlockAudio();
       }),
       { signal, capture: true }
     );
-    this.env.addEventListener("toggle", g(() => this.renderEnv()), { signal });
     this.bindTraits();
     this.registryEntry = { view_id: this.viewId, stats: () => this.stats() };
     registry().views.push(this.registryEntry);
@@ -1689,6 +2290,7 @@ var View = class {
     this.model.on(name, wrapped);
     this.modelListeners.push([name, wrapped]);
   }
+  /** Render every trait now and whenever it changes. */
   bindTraits() {
     const m = this.model;
     const traits = (
@@ -1697,7 +2299,7 @@ var View = class {
         ["status", () => this.renderStatus()],
         ["offline", () => this.renderStatus()],
         ["endpoint", () => this.renderStatus()],
-        ["error", () => this.renderError()],
+        ["error", () => this.banner.render()],
         ["mode", () => this.applyMode()],
         ["turn_detection", () => this.applyThreshold()],
         ["vad_threshold", () => this.applyThreshold()],
@@ -1715,279 +2317,42 @@ var View = class {
   // --- start: audio, then `ready`, then kernel messages --------------------------------------
   async start() {
     try {
-      await this.ensureAudio();
+      await this.playback.ensureAudio();
     } catch (e) {
       console.error("realtime-nb: audio could not start", e);
-      this.setLocalError(`Audio could not start (${errorText(e)}); you can still type messages. Reload the page to retry.`);
+      this.banner.setLocalError(`Audio could not start (${errorText(e)}); you can still type messages. Reload the page to retry.`);
     }
-    if (this.destroyed) return;
+    if (this.ac.signal.aborted) return;
     const nav = (
       /** @type {any} */
       globalThis.navigator || {}
     );
-    this.model.send({
-      type: READY,
-      version: PROTOCOL_VERSION,
+    this.link.sendReady({
       view_id: this.viewId,
-      sample_rate: this.player && this.audio ? this.audio.ctx.sampleRate : 0,
+      sample_rate: this.playback.playbackRate,
       secure_context: !!globalThis.isSecureContext,
       has_media_devices: !!(nav.mediaDevices && nav.mediaDevices.getUserMedia),
       user_agent: String(nav.userAgent || ""),
-      buffer_kind: this.bufferKind
+      buffer_kind: this.playback.bufferKind
     });
-    this.readySent = true;
-    this.listen("msg:custom", (msg, buffers) => this.onMessage(msg, buffers));
-    for (const [msg, buffers] of this.preReady.splice(0)) this.model.send(msg, void 0, buffers);
+    const playback = this.playback;
+    this.listen(
+      "msg:custom",
+      kernelDispatcher({
+        [ROWS]: (msg) => this.table.ingest(msg),
+        [AUDIO]: (msg, buffers) => playback.onAudio(msg, buffers),
+        [FLUSH]: () => playback.flush(),
+        [EVENT_JSON]: (msg) => this.link.answerEvent(msg),
+        [PONG]: (msg) => {
+          if (this.health.onPong(msg, nowEpochMs())) this.renderWarn();
+        }
+      })
+    );
     this.intervals.push(setInterval(this.guard(() => this.tick()), METER_INTERVAL_MS));
     this.intervals.push(setInterval(this.guard(() => this.pingTick()), PING_INTERVAL_MS));
     this.pingTick();
   }
-  /** The page's AudioContext and this view's Player (created once; retried after a failure). */
-  ensureAudio() {
-    if (!this.audioPromise) {
-      this.audioPromise = this.initAudio().catch((e) => {
-        this.audioPromise = null;
-        throw e;
-      });
-    }
-    return this.audioPromise;
-  }
-  async initAudio() {
-    const audio = await withTimeout(getAudio(), AUDIO_START_TIMEOUT_MS, "Starting the AudioContext");
-    await withTimeout(audio.ready, AUDIO_START_TIMEOUT_MS, "Loading the audio worklets");
-    if (this.destroyed) return audio;
-    this.audio = audio;
-    if (!this.player) {
-      const player = new Player(audio.ctx);
-      player.onPlayed(this.guard((r) => this.onPlayed(r)));
-      this.player = player;
-      audio.ctx.addEventListener("statechange", this.guard(() => this.tick()), { signal: this.ac.signal });
-    }
-    return audio;
-  }
-  /**
-   * Send to the kernel (queued until `ready` has gone out).
-   * @param {object} msg
-   * @param {(ArrayBuffer|ArrayBufferView)[]} [buffers]
-   */
-  send(msg, buffers) {
-    if (this.destroyed) return;
-    if (!this.readySent) {
-      if (this.preReady.length < PRE_READY_QUEUE) this.preReady.push([msg, buffers]);
-      return;
-    }
-    this.model.send(msg, void 0, buffers);
-  }
-  /**
-   * @param {string} name one of bridge.js COMMANDS
-   * @param {object} args
-   */
-  command(name, args) {
-    this.send({ type: COMMAND, name, args });
-  }
-  // --- kernel → browser -------------------------------------------------------------------
-  /**
-   * @param {any} msg
-   * @param {(DataView|Uint8Array|ArrayBuffer)[]} [buffers]
-   */
-  onMessage(msg, buffers) {
-    if (!msg || typeof msg !== "object") return;
-    switch (msg.type) {
-      case ROWS:
-        this.table.ingest(msg);
-        return;
-      case AUDIO:
-        this.onAudio(msg, buffers);
-        return;
-      case FLUSH:
-        if (this.player) this.player.flush();
-        return;
-      case EVENT_JSON: {
-        const p = this.pending.get(msg.request_id);
-        if (!p) return;
-        this.pending.delete(msg.request_id);
-        clearTimeout(p.timer);
-        p.resolve({ payload: msg.payload ?? null, error: msg.error ?? null });
-        return;
-      }
-      case PONG:
-        if (this.ping && msg.request_id === this.ping.id) {
-          this.rtt = nowEpochMs() - this.ping.t;
-          this.ping = null;
-          this.gotPong = true;
-          this.renderWarn();
-        }
-        return;
-      default:
-        return;
-    }
-  }
-  /**
-   * @param {import("./bridge.js").Audio} msg
-   * @param {(DataView|Uint8Array|ArrayBuffer)[]} [buffers]
-   */
-  onAudio(msg, buffers) {
-    const buf = buffers && buffers[0];
-    if (!buf) throw new Error(`audio message for ${msg.item_id} arrived without its buffer`);
-    this.bufferKind = bufferKind(buf);
-    if (!this.player || claimedAudio.has(msg)) return;
-    claimedAudio.add(msg);
-    const pcm = asInt16(buf);
-    this.received[msg.item_id] = (this.received[msg.item_id] || 0) + pcm.length;
-    this.player.push(msg.item_id, pcm);
-  }
-  /** @param {{item_id: string, samples: number, received: number, reason: string, t_first: number|null}} r */
-  onPlayed(r) {
-    this.played[r.item_id] = r.samples;
-    if (r.t_first !== null && r.t_first !== void 0) this.firstPlayed[r.item_id] = r.t_first;
-    this.send({
-      type: PLAYED,
-      item_id: r.item_id,
-      samples: r.samples,
-      received: r.received,
-      reason: r.reason,
-      t_first: r.t_first ?? null
-    });
-  }
-  /**
-   * Ask for one event's JSON; always settles (an error after EVENT_JSON_TIMEOUT_MS).
-   * @param {number} seq
-   * @returns {Promise<{payload: object|null, error: string|null}>}
-   */
-  requestEvent(seq) {
-    const id = this.nextRequest++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolve({
-          payload: null,
-          error: `No reply from the kernel within ${EVENT_JSON_TIMEOUT_MS / 1e3} s for event #${seq}. A running cell may be blocking the kernel: click the row again when it is idle.`
-        });
-      }, EVENT_JSON_TIMEOUT_MS);
-      this.pending.set(id, { resolve, timer });
-      this.send({ type: GET_EVENT, request_id: id, seq });
-    });
-  }
-  // --- microphone -------------------------------------------------------------------------
-  toggleMic() {
-    if (this.micState === "on" || this.micState === "starting") {
-      this.stopMic();
-      return;
-    }
-    return this.startMic();
-  }
-  async startMic() {
-    if (this.micState === "on" || this.micState === "starting") return;
-    const unsupported = checkMicSupport();
-    if (unsupported) {
-      this.micFailed(unsupported);
-      return;
-    }
-    if (this.audio) this.audio.ctx.resume().catch(() => {
-    });
-    this.setMicState("starting");
-    let mic = null;
-    try {
-      let audio;
-      try {
-        audio = await this.ensureAudio();
-      } catch (e) {
-        console.error("realtime-nb: audio engine", e);
-        throw new MicError("audio_context", void 0, { cause: e });
-      }
-      if (audio.ctx.state !== "running") await audio.ctx.resume().catch(() => {
-      });
-      const c = this.model.get("mic_constraints");
-      const opts = c && typeof c === "object" && Object.keys(c).length ? { constraints: c } : {};
-      mic = new Mic(audio.ctx, opts);
-      mic.muted = !!this.model.get("muted");
-      this.frameSeq = 0;
-      const thisMic = mic;
-      mic.onFrame(this.guard((pcm, info) => this.onMicFrame(thisMic, pcm, info)));
-      this.mic = mic;
-      await mic.start();
-      if (this.destroyed || this.mic !== mic) {
-        mic.stop();
-        return;
-      }
-      this.micSettings = /** @type {Record<string, unknown>} */
-      { ...mic.settings() || {} };
-      this.setMicState("on");
-      this.renderEnv();
-    } catch (e) {
-      if (mic) {
-        try {
-          mic.stop();
-        } catch {
-        }
-      }
-      if (this.mic === mic) this.mic = null;
-      if (!this.destroyed) this.micFailed(e);
-    }
-  }
-  stopMic() {
-    const mic = this.mic;
-    this.mic = null;
-    if (mic) mic.stop();
-    if (this.releaseAt !== null) this.finishRelease();
-    this.setMicState("off");
-  }
-  /** @param {unknown} e */
-  micFailed(e) {
-    const err = (
-      /** @type {any} */
-      e
-    );
-    const code = e instanceof MicError || err && typeof err.code === "string" ? err.code : "unknown";
-    const message = errorText(e);
-    console.error("realtime-nb: microphone", e);
-    this.micErrorText = message;
-    this.setLocalError(message);
-    this.setMicState("error", code, message);
-    if (this.held) this.finishRelease();
-  }
-  /**
-   * @param {MicStateName} state
-   * @param {string|null} [error]
-   * @param {string|null} [message]
-   */
-  setMicState(state, error = null, message = null) {
-    this.micState = state;
-    this.controls.setMicState(state);
-    if (state === "on" && this.micErrorText && this.localError === this.micErrorText) this.setLocalError("");
-    this.send({
-      type: MIC_STATE,
-      state,
-      error,
-      message,
-      settings: state === "on" ? this.micSettings : {},
-      context_rate: this.audio ? this.audio.ctx.sampleRate : 0
-    });
-    this.renderHint();
-  }
-  /**
-   * @param {Mic} mic
-   * @param {Int16Array} pcm
-   * @param {{seq: number, t_capture: number, level: number}} info
-   */
-  onMicFrame(mic, pcm, info) {
-    if (mic !== this.mic || this.destroyed) return;
-    const frameMs = pcm.length / PCM_RATE2 * 1e3;
-    let sending = this.mode() !== "push_to_talk" || this.held;
-    if (!sending && this.releaseAt !== null && info.t_capture - frameMs < this.releaseAt) sending = true;
-    if (sending && !mic.muted) {
-      const buf = (
-        /** @type {ArrayBuffer} */
-        pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm.buffer : pcm.slice().buffer
-      );
-      this.model.send({ type: MIC_FRAME, seq: this.frameSeq++, t_capture: info.t_capture, level: info.level }, void 0, [
-        buf
-      ]);
-      this.framesSent++;
-    }
-    if (this.releaseAt !== null && info.t_capture >= this.releaseAt) this.finishRelease();
-  }
-  // --- push-to-talk, mode, mute, threshold, audio -------------------------------------------
+  // --- gestures: mode, push-to-talk, mute, threshold, audio ---------------------------------
   mode() {
     return this.model.get("mode") === "push_to_talk" ? "push_to_talk" : "hands_free";
   }
@@ -1995,7 +2360,7 @@ var View = class {
   changeMode(mode) {
     this.model.set("mode", mode);
     this.model.save_changes();
-    this.command("set_mode", { mode });
+    this.link.command("set_mode", { mode });
     this.applyMode();
   }
   applyMode() {
@@ -2003,28 +2368,8 @@ var View = class {
     this.renderHint();
   }
   pttPress() {
-    if (this.releaseAt !== null) this.finishRelease();
-    this.held = true;
-    this.send({ type: PTT, action: "press" });
-    if (this.micState !== "on" && this.micState !== "starting") return this.startMic();
-  }
-  pttRelease() {
-    if (!this.held) return;
-    this.held = false;
-    if (this.micState !== "on") {
-      this.finishRelease();
-      return;
-    }
-    this.releaseAt = nowEpochMs();
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    this.releaseTimer = setTimeout(this.guard(() => this.finishRelease()), PTT_TAIL_MS);
-  }
-  finishRelease() {
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    this.releaseTimer = null;
-    this.releaseAt = null;
-    this.held = false;
-    this.send({ type: PTT, action: "release" });
+    this.ptt.press();
+    if (!this.mic.active) return this.mic.start();
   }
   /** @param {boolean} muted */
   setMuted(muted) {
@@ -2034,7 +2379,7 @@ var View = class {
   }
   applyMuted() {
     const muted = !!this.model.get("muted");
-    if (this.mic) this.mic.muted = muted;
+    this.mic.setMuted(muted);
     this.controls.setMuted(muted);
   }
   /** @param {number} value */
@@ -2042,7 +2387,7 @@ var View = class {
     const v = Math.min(1, Math.max(0, value));
     this.model.set("vad_threshold", v);
     this.model.save_changes();
-    this.command("set_threshold", { threshold: v });
+    this.link.command("set_threshold", { threshold: v });
     this.applyThreshold();
   }
   applyThreshold() {
@@ -2051,169 +2396,100 @@ var View = class {
     this.renderHint();
   }
   stopAudio() {
-    if (this.player) this.player.flush();
-    this.command("stop_audio", {});
+    this.playback.flush();
+    this.link.command("stop_audio", {});
   }
   async unlockAudio() {
-    if (!this.player) await this.ensureAudio();
-    if (this.player) await this.player.unlock();
+    await this.playback.unlock();
     this.tick();
   }
-  // --- periodic ---------------------------------------------------------------------------
+  // --- periodic -----------------------------------------------------------------------------
+  /** Meters and the "enable audio" button. */
   tick() {
-    if (this.destroyed) return;
+    if (this.ac.signal.aborted) return;
     const c = this.controls;
-    c.meterIn.set(this.mic && this.micState === "on" ? num(this.mic.level()) : 0);
-    c.meterOut.set(this.player ? num(this.player.level()) : 0);
-    c.setNeedsUnlock(!!this.player && this.player.needsUnlock);
+    c.meterIn.set(this.mic.level());
+    c.meterOut.set(this.playback.level());
+    c.setNeedsUnlock(this.playback.needsUnlock);
   }
   pingTick() {
-    if (this.destroyed || !this.readySent) return;
-    const now = nowEpochMs();
-    if (!this.ping) {
-      this.ping = { id: this.nextRequest++, t: now };
-      this.send({ type: PING, request_id: this.ping.id, t: now });
-    }
+    if (this.ac.signal.aborted || !this.link.readySent) return;
+    const ping = this.health.nextPing(nowEpochMs(), () => this.link.newRequestId());
+    if (ping) this.link.send(ping);
     this.renderWarn();
-    if (
-      /** @type {HTMLDetailsElement} */
-      this.env.open
-    ) this.renderEnv();
+    this.footer.refreshEnv();
   }
-  // --- rendering traits ---------------------------------------------------------------------
+  // --- rendering ----------------------------------------------------------------------------
   renderStatus() {
     const m = this.model;
-    const status = String(m.get("status") || "idle");
-    this.status.textContent = status;
-    this.status.dataset.state = status;
-    const offline = !!m.get("offline");
-    if (offline && !this.badge.parentNode) this.status.after(this.badge);
-    if (!offline && this.badge.parentNode) this.badge.remove();
-    const endpoint = String(m.get("endpoint") || "");
-    this.endpoint.textContent = endpoint;
-    this.endpoint.title = endpoint;
-  }
-  /** @param {string} text */
-  setLocalError(text) {
-    this.localError = text;
-    this.renderError();
+    this.statusLine.render({
+      status: String(m.get("status") || "idle"),
+      offline: !!m.get("offline"),
+      endpoint: String(m.get("endpoint") || "")
+    });
   }
   /** @param {unknown} e */
   showError(e) {
     console.error("realtime-nb:", e);
-    if (this.destroyed) return;
-    this.setLocalError(`Widget error: ${errorText(e)}`);
-  }
-  renderError() {
-    const kernel = String(this.model.get("error") || "");
-    if (kernel !== this.dismissedKernelError) this.dismissedKernelError = "";
-    const parts = [kernel && kernel !== this.dismissedKernelError ? kernel : "", this.localError].filter(Boolean);
-    const text = [...new Set(parts)].join("\n");
-    this.errorText.textContent = text;
-    this.banner.hidden = !text;
+    if (this.ac.signal.aborted) return;
+    this.banner.setLocalError(`Widget error: ${errorText(e)}`);
   }
   renderWarn() {
-    const silentFor = this.gotPong && this.ping ? nowEpochMs() - this.ping.t : null;
-    const text = warnText(silentFor, STALL_AFTER_MS, this.model.get("stats") || {});
-    if (this.warn.textContent !== text) this.warn.textContent = text;
-    this.warn.hidden = !text;
+    this.warn.set(warnText(this.health.silentForMs(nowEpochMs()), STALL_AFTER_MS, this.model.get("stats") || {}));
   }
   renderStats() {
-    this.statsEl.replaceChildren(...statsNodes(this.model.get("stats") || {}, this.table.rowCount));
+    this.footer.renderStats(this.model.get("stats") || {}, this.table.rowCount);
     this.renderWarn();
   }
   renderHint() {
-    this.controls.setHint(hintText(this.mode(), this.model.get("turn_detection"), this.micState));
+    this.controls.setHint(hintText(this.mode(), this.model.get("turn_detection"), this.mic.state));
   }
-  renderEnv() {
+  /** @returns {import("./footer.js").ViewFacts} */
+  envFacts() {
     const nav = (
       /** @type {any} */
       globalThis.navigator || {}
     );
-    if (nav.permissions && typeof nav.permissions.query === "function") {
-      nav.permissions.query({ name: "microphone" }).then(
-        (st) => {
-          if (st.state !== this.micPermission && !this.destroyed) {
-            this.micPermission = st.state;
-            this.renderEnv();
-          }
-        },
-        () => {
-        }
-        // Firefox before 131 cannot query "microphone": leave it unknown
-      );
-    }
-    const ctx = this.audio ? this.audio.ctx : null;
-    const rows = envRows({
+    const ctx = this.playback.ctx;
+    const player = this.playback.player;
+    return {
       secureContext: !!globalThis.isSecureContext,
       micSupport: checkMicSupport(),
-      micPermission: this.micPermission,
       context: ctx ? { sampleRate: ctx.sampleRate, state: ctx.state } : null,
-      micSettings: this.micSettings || {},
-      bufferKind: this.bufferKind,
-      rttMs: this.rtt,
-      player: this.player ? this.player.stats() : null,
+      micSettings: this.mic.settings || {},
+      bufferKind: this.playback.bufferKind,
+      rttMs: this.health.rtt,
+      player: player ? player.stats() : null,
       viewId: this.viewId,
       userAgent: String(nav.userAgent || "")
-    });
-    this.envBody.replaceChildren(
-      ...rows.flatMap(([k, v, bad]) => [h("dt", {}, k), h("dd", { class: bad ? "rtnb-stat-bad" : null }, v)])
-    );
+    };
   }
   // --- tests and teardown -------------------------------------------------------------------
+  /** What `window.__rtnb.views[i].stats()` returns (docs/widget-contract.md). */
   stats() {
-    let underruns = 0;
-    if (this.player) {
-      try {
-        underruns = num(this.player.stats().underruns);
-      } catch {
-        underruns = 0;
-      }
-    }
+    const p = this.playback;
     return {
-      mic_frames_sent: this.framesSent,
-      mic_state: this.micState,
-      context_rate: this.audio ? this.audio.ctx.sampleRate : 0,
-      played: { ...this.played },
-      received: { ...this.received },
-      first_played_epoch_ms: { ...this.firstPlayed },
-      underruns,
+      mic_frames_sent: this.mic.framesSent,
+      mic_state: this.mic.state,
+      context_rate: p.contextRate,
+      played: { ...p.played },
+      received: { ...p.received },
+      first_played_epoch_ms: { ...p.firstPlayed },
+      underruns: p.underruns(),
       rows_in_table: this.table.rowCount,
-      buffer_kind: this.bufferKind
+      buffer_kind: p.bufferKind
     };
   }
   destroy() {
-    if (this.destroyed) return;
-    const mic = this.mic;
-    if (mic) {
-      this.mic = null;
-      try {
-        mic.stop();
-        this.setMicState("off");
-      } catch (e) {
-        console.error("realtime-nb: stopping the mic", e);
-      }
-    }
-    if (this.releaseAt !== null || this.held) this.finishRelease();
-    this.destroyed = true;
+    if (this.ac.signal.aborted) return;
+    this.mic.close();
+    if (this.ptt.releasing || this.ptt.held) this.ptt.finish();
     this.ac.abort();
     for (const [name, fn] of this.modelListeners) this.model.off(name, fn);
     this.modelListeners = [];
     for (const t of this.intervals) clearInterval(t);
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.resolve({ payload: null, error: "The view was closed." });
-    }
-    this.pending.clear();
-    if (this.player) {
-      try {
-        this.player.close();
-      } catch (e) {
-        console.error("realtime-nb: closing the player", e);
-      }
-      this.player = null;
-    }
+    this.link.close();
+    this.playback.close();
     const views = registry().views;
     const i = views.indexOf(this.registryEntry);
     if (i >= 0) views.splice(i, 1);
