@@ -12,7 +12,7 @@ G711_RATE: int = 8_000
 """The rate of G.711 mu-law and A-law audio."""
 PCM16_BYTES_PER_MS: int = SAMPLE_RATE * 2 // 1000
 """24 kHz × 2 bytes / 1000 = 48."""
-G711_BYTES_PER_MS: int = 8
+G711_BYTES_PER_MS: int = G711_RATE * 1 // 1000
 """8 kHz × 1 byte / 1000."""
 MAX_SAMPLE_RATE: int = 384_000
 """Highest input rate accepted; anything above is almost surely a wrong argument."""
