@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 #: The protocol's limit on one ``input_audio_buffer.append`` (§7), and the chunk it allows.
 MAX_APPEND_BASE64 = 15 * 1024 * 1024
-MAX_APPEND_MS = MAX_APPEND_BASE64 * 3 // 4 // 48 // 1000 * 1000
+MAX_APPEND_MS = MAX_APPEND_BASE64 * 3 // 4 // audio_mod.PCM16_BYTES_PER_MS // 1000 * 1000
 #: File extensions that make a string passed to ``ask`` mean a file, not text.
 AUDIO_EXTENSIONS = (".wav", ".wave", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac",
                     ".webm", ".pcm", ".raw", ".aiff", ".aif")  # fmt: skip
