@@ -4,8 +4,9 @@
 // reply, with an error after EVENT_JSON_TIMEOUT_MS (a busy kernel), or when the view closes.
 
 import { COMMAND, GET_EVENT, PROTOCOL_VERSION, READY } from "./bridge.js";
-import { EVENT_JSON_TIMEOUT_MS } from "./table.js";
 
+/** A GET_EVENT request that gets no EVENT_JSON reply in this time resolves with an error. */
+export const EVENT_JSON_TIMEOUT_MS = 5000;
 /** Kernel-bound messages queued while `ready` has not gone out yet. */
 export const PRE_READY_QUEUE = 200;
 

@@ -5,7 +5,10 @@ import assert from "node:assert/strict";
 import { KernelLink, PRE_READY_QUEUE } from "../src/kernel-link.js";
 import { kernelDispatcher } from "../src/kernel-messages.js";
 import { makeGuard } from "../src/guard.js";
-import { KERNEL_TO_BROWSER } from "../src/bridge.js";
+import { readFileSync } from "node:fs";
+import * as bridge from "../src/bridge.js";
+
+const { KERNEL_TO_BROWSER } = bridge;
 
 function fakeModel() {
   /** @type {[any, any, any][]} */
@@ -92,4 +95,12 @@ test("the guard reports thrown errors and rejected promises", async () => {
     errors.map((e) => /** @type {Error} */ (e).message),
     ["sync", "async"],
   );
+});
+
+test("view.js gives every kernel → browser message a handler", () => {
+  const view = readFileSync(new URL("../src/view.js", import.meta.url), "utf8");
+  const table = view.slice(view.indexOf("kernelDispatcher({"));
+  const keys = [...table.slice(0, table.indexOf("})")).matchAll(/^\s*\[(\w+)\]:/gm)].map((m) => m[1]);
+  const names = keys.map((k) => /** @type {Record<string, unknown>} */ (bridge)[k]);
+  assert.deepEqual([...names].sort(), [...KERNEL_TO_BROWSER].sort());
 });

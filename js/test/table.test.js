@@ -5,17 +5,14 @@ import {
   RowStore,
   canMerge,
   compileFilter,
-  displaySummary,
   filterIsEmpty,
-  formatAudioMs,
-  formatSize,
   mergeRows,
   normalizeRow,
   rowMatches,
-  shortId,
   summaryText,
   SUMMARY_MAX,
-} from "../src/table.js";
+} from "../src/event-rows.js";
+import { displaySummary, formatAudioMs, formatSize, shortId } from "../src/row-format.js";
 
 /** @param {Partial<import("../src/bridge.js").Row>} r */
 const row = (r) => normalizeRow({ n: 1, t: 0, dir: "server", item: null, resp: null, summary: "", size: 10, audio_ms: 0, ...r });

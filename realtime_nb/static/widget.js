@@ -382,615 +382,8 @@ function makeGuard(onError) {
   };
 }
 
-// src/table.js
-var COALESCED_TYPES = /* @__PURE__ */ new Set([
-  "input_audio_buffer.append",
-  "response.output_audio.delta",
-  "response.output_audio_transcript.delta",
-  "response.output_text.delta",
-  "response.function_call_arguments.delta",
-  "conversation.item.input_audio_transcription.delta"
-]);
-var AUDIO_RUN_TYPES = /* @__PURE__ */ new Set(["input_audio_buffer.append", "response.output_audio.delta"]);
-var SUMMARY_MAX = 120;
-var DEFAULT_ROW_CAP = 2e3;
-var MAX_ROWS_PER_FRAME = 400;
-var MIN_FLUSH_INTERVAL_MS = 200;
-var EVENT_JSON_TIMEOUT_MS = 5e3;
-function normalizeRow(r) {
-  const seq = Number(r.seq ?? 0);
-  return {
-    seq,
-    last: Number(r.last ?? seq),
-    n: Number(r.n ?? 1),
-    t: Number(r.t ?? 0),
-    dir: (
-      /** @type {Row["dir"]} */
-      r.dir ?? "local"
-    ),
-    type: String(r.type ?? "?"),
-    item: r.item ?? null,
-    resp: r.resp ?? null,
-    summary: String(r.summary ?? ""),
-    size: Number(r.size ?? 0),
-    audio_ms: Number(r.audio_ms ?? 0)
-  };
-}
-function canMerge(prev, row) {
-  return COALESCED_TYPES.has(row.type) && prev.type === row.type && prev.dir === row.dir && (prev.item ?? null) === (row.item ?? null) && row.seq > prev.last;
-}
-function summaryText(summary) {
-  const i = summary.indexOf('"');
-  if (i < 0) return { text: "", clipped: false };
-  const rest = summary.slice(i + 1);
-  if (rest.endsWith('"')) return { text: rest.slice(0, -1), clipped: false };
-  return { text: rest.endsWith("\u2026") ? rest.slice(0, -1) : rest, clipped: true };
-}
-function clip(text, limit = SUMMARY_MAX) {
-  return text.length <= limit ? text : text.slice(0, limit - 1) + "\u2026";
-}
-function mergeRows(a, b) {
-  const n = a.n + b.n;
-  const audio_ms = Math.round((a.audio_ms + b.audio_ms) * 1e3) / 1e3;
-  let summary;
-  if (AUDIO_RUN_TYPES.has(a.type)) {
-    summary = `${a.type} \xD7${n} (${Math.round(audio_ms * 10) / 10} ms)`;
-  } else {
-    const x = summaryText(a.summary);
-    const y = summaryText(b.summary);
-    summary = x.clipped ? `${a.type} \xD7${n} "${x.text}\u2026` : clip(`${a.type} \xD7${n} "${x.text}${y.text}${y.clipped ? "\u2026" : '"'}`);
-  }
-  return {
-    ...a,
-    last: b.last,
-    n,
-    resp: a.resp ?? b.resp,
-    summary,
-    size: a.size + b.size,
-    audio_ms
-  };
-}
-function compileFilter({ type = "", dir = "", search = "" } = {}) {
-  const pos = [];
-  const neg = [];
-  for (const tok of type.split(/[\s,]+/)) {
-    if (!tok) continue;
-    if (tok[0] === "-" || tok[0] === "!") {
-      if (tok.length > 1) neg.push(tok.slice(1).toLowerCase());
-    } else pos.push(tok.toLowerCase());
-  }
-  return { pos, neg, dir, q: search.trim().toLowerCase() };
-}
-function filterIsEmpty(f) {
-  return !f.pos.length && !f.neg.length && !f.dir && !f.q;
-}
-function rowMatches(row, f) {
-  if (f.dir && row.dir !== f.dir) return false;
-  const type = row.type.toLowerCase();
-  if (f.pos.length && !f.pos.some((p) => type.startsWith(p))) return false;
-  if (f.neg.some((p) => type.startsWith(p))) return false;
-  if (f.q) {
-    const hay = `${row.seq} ${row.type} ${row.item ?? ""} ${row.resp ?? ""} ${row.summary}`.toLowerCase();
-    if (!hay.includes(f.q)) return false;
-  }
-  return true;
-}
-var RowStore = class {
-  /** @param {number} cap */
-  constructor(cap = DEFAULT_ROW_CAP) {
-    this.rows = [];
-    this.cap = sanitizeCap(cap);
-    this.hidden = 0;
-    this.removedTotal = 0;
-    this.epoch = 0;
-    this.total = 0;
-    this.counts = {};
-  }
-  /**
-   * Take a ROWS batch.
-   * @param {Partial<Row>[]} rows
-   * @param {{replace?: boolean, total?: number, counts?: Record<string, number>}} [meta]
-   */
-  ingest(rows, { replace = false, total, counts } = {}) {
-    if (replace) this.reset();
-    for (const r of rows || []) this.add(r);
-    if (typeof total === "number") this.total = total;
-    if (counts && typeof counts === "object") this.counts = { ...counts };
-    this.trim();
-  }
-  /** @param {Partial<Row>} raw */
-  add(raw) {
-    const row = normalizeRow(raw);
-    const n = this.rows.length;
-    if (n && canMerge(this.rows[n - 1], row)) this.rows[n - 1] = mergeRows(this.rows[n - 1], row);
-    else this.rows.push(row);
-  }
-  reset() {
-    this.rows = [];
-    this.hidden = 0;
-    this.epoch += 1;
-  }
-  /** @param {number} cap */
-  setCap(cap) {
-    this.cap = sanitizeCap(cap);
-    this.trim();
-  }
-  trim() {
-    const over = this.rows.length - this.cap;
-    if (over > 0) {
-      this.rows.splice(0, over);
-      this.hidden += over;
-      this.removedTotal += over;
-    }
-  }
-  /** @param {Filter} f */
-  matching(f) {
-    return this.rows.filter((r) => rowMatches(r, f));
-  }
-};
-function sanitizeCap(cap) {
-  const n = Math.floor(Number(cap));
-  return Number.isFinite(n) && n > 0 ? n : DEFAULT_ROW_CAP;
-}
-var DIR_ARROWS = { client: "\u2192", server: "\u2190", local: "\u2022" };
-var DIR_TITLES = {
-  client: "sent by the client (this notebook) to the server",
-  server: "received from the server",
-  local: "local: noted by realtime-nb, not on the wire"
-};
-function shortId(id, keep = 5) {
-  if (!id) return "";
-  if (id.length <= keep + 7) return id;
-  const us = id.indexOf("_");
-  const prefix = us > 0 && us < 10 ? id.slice(0, us + 1) : "";
-  return `${prefix}\u2026${id.slice(-keep)}`;
-}
-function formatSize(bytes) {
-  if (!bytes) return "";
-  if (bytes < 1e3) return `${bytes} B`;
-  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(bytes < 1e4 ? 1 : 0)} kB`;
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-function formatTime(t) {
-  return Number.isFinite(t) ? t.toFixed(3) : "";
-}
-function formatAudioMs(ms) {
-  if (!ms) return "";
-  return ms >= 1e4 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms)} ms`;
-}
-function displaySummary(row) {
-  const s = row.summary;
-  const run = `${row.type} \xD7${row.n}`;
-  if (row.n > 1 && s.startsWith(run)) return s.slice(run.length).trimStart();
-  if (s === row.type) return "";
-  if (s.startsWith(`${row.type} `)) return s.slice(row.type.length + 1);
-  return s;
-}
-function isErrorRow(row) {
-  return row.type === "error" || row.type.endsWith(".failed") || row.type.includes("error");
-}
-var COLUMNS = [
-  ["dir", "", "direction"],
-  ["t", "t (s)", "seconds since the session started"],
-  ["type", "type", "event type (\xD7n: a run of n deltas shown as one row)"],
-  ["ids", "item", "item id, else response id (hover for both)"],
-  ["summary", "summary", ""],
-  ["size", "size", "bytes on the wire"],
-  ["audio", "audio", "audio carried by the event(s)"]
-];
-var TYPE_SUGGESTIONS = [
-  "session.",
-  "input_audio_buffer.",
-  "-input_audio_buffer.append",
-  "conversation.",
-  "response.",
-  "-response.output_audio.delta",
-  "response.done",
-  "error",
-  "local."
-];
-var TableView = class {
-  /**
-   * @param {{signal: AbortSignal, requestEvent: (seq: number) => Promise<EventReply>,
-   *   clearLog: () => void, onError: (e: unknown) => void}} opts
-   */
-  constructor({ signal, requestEvent, clearLog, onError }) {
-    this.store = new RowStore();
-    this.requestEvent = requestEvent;
-    this.onError = onError;
-    this.filter = compileFilter();
-    this.dom = [];
-    this.renderedEpoch = 0;
-    this.renderedRemoved = 0;
-    this.raf = null;
-    this.lastFlush = -Infinity;
-    this.fallback = null;
-    this.autoPaused = false;
-    this.lastScrollTop = 0;
-    this.selectedSeq = null;
-    this.jsonToken = 0;
-    this.signal = signal;
-    const opt = { signal };
-    this.filterType = /** @type {HTMLInputElement} */
-    h("input", {
-      rtnb: "filter-type",
-      type: "search",
-      class: "rtnb-input rtnb-filter-type",
-      placeholder: "type prefix, e.g. response.  -input_audio",
-      title: "Show types starting with these prefixes (space or comma separated); a leading - hides a prefix",
-      autocomplete: "off",
-      spellcheck: "false",
-      "data-lm-suppress-shortcuts": "true"
-    });
-    const listId = `rtnb-types-${Math.random().toString(36).slice(2, 9)}`;
-    this.filterType.setAttribute("list", listId);
-    const datalist = h("datalist", { id: listId }, ...TYPE_SUGGESTIONS.map((v) => h("option", { value: v })));
-    this.filterDir = /** @type {HTMLSelectElement} */
-    h(
-      "select",
-      { rtnb: "filter-dir", class: "rtnb-select", title: "direction" },
-      h("option", { value: "" }, "all"),
-      h("option", { value: "client" }, "\u2192 sent"),
-      h("option", { value: "server" }, "\u2190 received"),
-      h("option", { value: "local" }, "\u2022 local")
-    );
-    this.search = /** @type {HTMLInputElement} */
-    h("input", {
-      rtnb: "search",
-      type: "search",
-      class: "rtnb-input rtnb-search",
-      placeholder: "search",
-      title: "Search seq, type, ids and summary",
-      autocomplete: "off",
-      spellcheck: "false",
-      "data-lm-suppress-shortcuts": "true"
-    });
-    this.follow = /** @type {HTMLInputElement} */
-    h("input", { rtnb: "follow", type: "checkbox" });
-    this.follow.checked = true;
-    this.hiddenCount = h("span", { rtnb: "hidden-count" }, "0");
-    this.hiddenNote = h("span", { class: "rtnb-hidden-note", hidden: true, title: "Oldest rows were removed from this table to keep it fast (row_cap). The kernel keeps them: w.events()." }, this.hiddenCount, " older rows hidden");
-    this.countsEl = h("span", { class: "rtnb-counts" });
-    const clearBtn = h(
-      "button",
-      { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Clear this table (the kernel keeps every event: w.events())" },
-      "clear"
-    );
-    clearBtn.addEventListener(
-      "click",
-      () => {
-        try {
-          clearLog();
-        } catch (e) {
-          this.onError(e);
-        }
-      },
-      opt
-    );
-    const toolbar = h(
-      "div",
-      { class: "rtnb-table-toolbar" },
-      this.filterType,
-      datalist,
-      this.filterDir,
-      this.search,
-      h("label", { class: "rtnb-follow", title: "Keep the newest row in view (pauses when you scroll up)" }, this.follow, " follow"),
-      clearBtn
-    );
-    this.thead = h(
-      "div",
-      { class: "rtnb-tr rtnb-thead", role: "row" },
-      ...COLUMNS.map(([k, label, title]) => h("span", { class: `rtnb-th rtnb-c-${k}`, role: "columnheader", title: title || null }, label))
-    );
-    this.tbody = h("div", { class: "rtnb-tbody", role: "rowgroup" });
-    this.table = h("div", { class: "rtnb-table", role: "table", "aria-label": "Events" }, this.thead, this.tbody);
-    this.scroller = h("div", { rtnb: "table", class: "rtnb-table-scroll", tabindex: "0" }, this.table);
-    this.empty = h("div", { class: "rtnb-empty" }, "No events yet. Start the mic or send a message.");
-    this.scroller.append(this.empty);
-    this.jsonTitle = h("span", { class: "rtnb-json-title" });
-    this.jsonPre = h("pre", { class: "rtnb-json-pre" });
-    const copyBtn = h("button", { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Copy the JSON" }, "copy");
-    const closeBtn = h("button", { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Close", "aria-label": "Close the JSON panel" }, "\xD7");
-    this.json = h(
-      "div",
-      { rtnb: "json", class: "rtnb-json", hidden: true },
-      h("div", { class: "rtnb-json-head" }, this.jsonTitle, h("span", { class: "rtnb-spacer" }), copyBtn, closeBtn),
-      this.jsonPre
-    );
-    this.el = h(
-      "section",
-      { class: "rtnb-events", "aria-label": "Events" },
-      h("div", { class: "rtnb-section-head" }, h("h3", { class: "rtnb-h" }, "Events"), this.countsEl, this.hiddenNote),
-      toolbar,
-      this.scroller,
-      this.json
-    );
-    this.template = h(
-      "div",
-      { rtnb: "row", class: "rtnb-tr", role: "row" },
-      ...COLUMNS.map(([k]) => h("span", { class: `rtnb-td rtnb-c-${k}`, role: "cell" }))
-    );
-    let searchTimer = (
-      /** @type {ReturnType<typeof setTimeout>|null} */
-      null
-    );
-    const refilter = () => this.applyFilter();
-    this.filterType.addEventListener("input", refilter, opt);
-    this.filterDir.addEventListener("change", refilter, opt);
-    this.search.addEventListener(
-      "input",
-      () => {
-        if (searchTimer) clearTimeout(searchTimer);
-        searchTimer = setTimeout(refilter, 120);
-      },
-      opt
-    );
-    signal.addEventListener("abort", () => searchTimer && clearTimeout(searchTimer), { once: true });
-    this.follow.addEventListener(
-      "change",
-      () => {
-        this.autoPaused = false;
-        if (this.follow.checked) this.scrollToEnd();
-      },
-      opt
-    );
-    this.scroller.addEventListener("scroll", () => this.onScroll(), { ...opt, passive: true });
-    this.tbody.addEventListener(
-      "click",
-      (ev) => {
-        const tr = (
-          /** @type {HTMLElement|null} */
-          /** @type {HTMLElement} */
-          ev.target.closest("[data-rtnb=row]")
-        );
-        if (tr) this.select(Number(tr.dataset.seq), tr);
-      },
-      opt
-    );
-    this.scroller.addEventListener(
-      "keydown",
-      (ev) => {
-        if (ev.key !== "ArrowDown" && ev.key !== "ArrowUp") return;
-        const sel = this.tbody.querySelector(".rtnb-selected");
-        let tr = (
-          /** @type {Element|null} */
-          sel
-        );
-        do {
-          tr = tr ? ev.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling : this.tbody.firstElementChild;
-        } while (tr && /** @type {HTMLElement} */
-        tr.hidden);
-        if (tr instanceof HTMLElement) {
-          ev.preventDefault();
-          tr.scrollIntoView({ block: "nearest" });
-          this.select(Number(tr.dataset.seq), tr);
-        }
-      },
-      opt
-    );
-    closeBtn.addEventListener("click", () => this.closeJson(), opt);
-    copyBtn.addEventListener(
-      "click",
-      () => {
-        const text = this.jsonPre.textContent || "";
-        if (navigator.clipboard) navigator.clipboard.writeText(text).catch((e) => this.onError(e));
-      },
-      opt
-    );
-    signal.addEventListener("abort", () => this.cancelFrame(), { once: true });
-  }
-  /**
-   * Take a ROWS message.
-   * @param {import("./bridge.js").Rows} msg
-   */
-  ingest(msg) {
-    this.store.ingest(msg.rows, { replace: !!msg.replace, total: msg.total, counts: msg.counts });
-    this.schedule();
-  }
-  /** @param {number} cap */
-  setCap(cap) {
-    this.store.setCap(cap);
-    this.schedule();
-  }
-  get rowCount() {
-    return this.store.rows.length;
-  }
-  schedule() {
-    if (this.raf !== null || this.fallback !== null || this.signal.aborted) return;
-    const wait = Math.max(0, this.lastFlush + MIN_FLUSH_INTERVAL_MS - performance.now());
-    if (wait > 0) {
-      this.fallback = setTimeout(() => {
-        this.fallback = null;
-        this.schedule();
-      }, wait);
-      return;
-    }
-    this.raf = requestAnimationFrame(() => this.flush());
-    this.fallback = setTimeout(() => this.flush(), 500);
-  }
-  cancelFrame() {
-    if (this.raf !== null) cancelAnimationFrame(this.raf);
-    if (this.fallback !== null) clearTimeout(this.fallback);
-    this.raf = null;
-    this.fallback = null;
-  }
-  /** Mirror the store into the DOM (one frame's worth). */
-  flush() {
-    this.cancelFrame();
-    this.lastFlush = performance.now();
-    try {
-      this.render();
-    } catch (e) {
-      this.onError(e);
-    }
-  }
-  render() {
-    const store = this.store;
-    if (this.renderedEpoch !== store.epoch) {
-      this.tbody.textContent = "";
-      this.dom = [];
-      this.renderedEpoch = store.epoch;
-      this.renderedRemoved = store.removedTotal;
-      if (this.selectedSeq !== null) this.selectedSeq = null;
-    }
-    const drop = Math.min(store.removedTotal - this.renderedRemoved, this.dom.length);
-    if (drop > 0) {
-      if (drop === this.dom.length) this.tbody.textContent = "";
-      else for (let i = 0; i < drop; i++) this.dom[i].tr.remove();
-      this.dom.splice(0, drop);
-    }
-    this.renderedRemoved = store.removedTotal;
-    const offset = Math.max(0, this.dom.length - store.rows.length);
-    if (offset) {
-      for (let i = 0; i < offset; i++) this.dom[i].tr.remove();
-      this.dom.splice(0, offset);
-    }
-    const k = this.dom.length - 1;
-    if (k >= 0 && store.rows[k] !== this.dom[k].row) {
-      this.dom[k].row = store.rows[k];
-      this.fill(this.dom[k].tr, store.rows[k]);
-    }
-    const start = this.dom.length;
-    const end = Math.min(store.rows.length, start + MAX_ROWS_PER_FRAME);
-    if (end > start) {
-      const frag = document.createDocumentFragment();
-      for (let i = start; i < end; i++) {
-        const row = store.rows[i];
-        const tr = (
-          /** @type {HTMLElement} */
-          this.template.cloneNode(true)
-        );
-        this.fill(tr, row);
-        frag.append(tr);
-        this.dom.push({ row, tr });
-      }
-      this.tbody.append(frag);
-    }
-    this.empty.hidden = store.rows.length > 0;
-    this.updateCounts();
-    if (this.follow.checked) this.scrollToEnd();
-    if (end < store.rows.length) this.schedule();
-  }
-  /**
-   * @param {HTMLElement} tr
-   * @param {Row} row
-   */
-  fill(tr, row) {
-    const d = tr.dataset;
-    d.seq = String(row.seq);
-    d.last = String(row.last);
-    d.n = String(row.n);
-    d.type = row.type;
-    d.dir = row.dir;
-    const c = (
-      /** @type {HTMLCollectionOf<HTMLElement>} */
-      tr.children
-    );
-    c[0].textContent = DIR_ARROWS[row.dir] ?? "?";
-    c[0].title = DIR_TITLES[row.dir] ?? row.dir;
-    c[1].textContent = formatTime(row.t);
-    c[2].textContent = row.type;
-    if (row.n > 1) {
-      const badge = document.createElement("span");
-      badge.className = "rtnb-n";
-      badge.textContent = `\xD7${row.n}`;
-      c[2].append(" ", badge);
-    }
-    c[2].title = row.n > 1 ? `${row.type}: ${row.n} events, seq ${row.seq}\u2013${row.last}` : `${row.type} (seq ${row.seq})`;
-    c[3].textContent = shortId(row.item || row.resp);
-    c[3].title = [row.item && `item ${row.item}`, row.resp && `response ${row.resp}`].filter(Boolean).join("\n");
-    c[4].textContent = displaySummary(row);
-    c[4].title = row.summary;
-    c[5].textContent = formatSize(row.size);
-    c[6].textContent = formatAudioMs(row.audio_ms);
-    tr.classList.toggle("rtnb-row-error", isErrorRow(row));
-    tr.classList.toggle("rtnb-selected", row.seq === this.selectedSeq);
-    tr.hidden = !rowMatches(row, this.filter);
-  }
-  applyFilter() {
-    this.filter = compileFilter({ type: this.filterType.value, dir: this.filterDir.value, search: this.search.value });
-    for (const { row, tr } of this.dom) tr.hidden = !rowMatches(row, this.filter);
-    this.updateCounts();
-    if (this.follow.checked) this.scrollToEnd();
-  }
-  updateCounts() {
-    const s = this.store;
-    this.hiddenCount.textContent = String(s.hidden);
-    this.hiddenNote.hidden = s.hidden === 0;
-    const dirs = ["client", "server", "local"].filter((d) => s.counts[d]).map((d) => `${DIR_ARROWS[
-      /** @type {"client"} */
-      d
-    ]} ${s.counts[d]}`).join("  ");
-    let shown = "";
-    if (!filterIsEmpty(this.filter)) {
-      let n = 0;
-      for (const { tr } of this.dom) if (!tr.hidden) n++;
-      shown = ` \xB7 ${n} rows match`;
-    }
-    this.countsEl.textContent = s.total ? `${s.total} events${dirs ? ` (${dirs})` : ""}${shown}` : shown.slice(3);
-  }
-  scrollToEnd() {
-    const s = this.scroller;
-    s.scrollTop = s.scrollHeight;
-    this.lastScrollTop = s.scrollTop;
-  }
-  onScroll() {
-    const s = this.scroller;
-    const atEnd = s.scrollTop + s.clientHeight >= s.scrollHeight - 4;
-    if (atEnd) {
-      if (this.autoPaused) {
-        this.autoPaused = false;
-        this.follow.checked = true;
-      }
-    } else if (s.scrollTop < this.lastScrollTop - 1 && this.follow.checked) {
-      this.follow.checked = false;
-      this.autoPaused = true;
-    }
-    this.lastScrollTop = s.scrollTop;
-  }
-  /**
-   * Select a row and show its JSON (asked from the kernel; never hangs).
-   * @param {number} seq
-   * @param {HTMLElement} [tr]
-   */
-  select(seq, tr) {
-    for (const old of this.tbody.querySelectorAll(".rtnb-selected")) old.classList.remove("rtnb-selected");
-    this.selectedSeq = seq;
-    if (tr) tr.classList.add("rtnb-selected");
-    const entry = this.dom.find((d) => d.row.seq === seq);
-    const row = entry ? entry.row : null;
-    const head = row ? `#${row.seq} ${row.type}${row.n > 1 ? ` (first of ${row.n} events, seq ${row.seq}\u2013${row.last})` : ""}` : `#${seq}`;
-    this.jsonTitle.textContent = head;
-    this.jsonPre.textContent = "loading\u2026";
-    this.json.hidden = false;
-    this.json.classList.remove("rtnb-json-error");
-    const token = ++this.jsonToken;
-    this.requestEvent(seq).then(
-      (reply) => {
-        if (token !== this.jsonToken) return;
-        if (reply.error) {
-          this.jsonPre.textContent = reply.error;
-          this.json.classList.add("rtnb-json-error");
-        } else {
-          this.jsonPre.textContent = JSON.stringify(reply.payload, null, 2);
-        }
-      },
-      (e) => {
-        if (token !== this.jsonToken) return;
-        this.jsonPre.textContent = String(e && e.message ? e.message : e);
-        this.json.classList.add("rtnb-json-error");
-      }
-    );
-  }
-  closeJson() {
-    this.jsonToken++;
-    this.json.hidden = true;
-    this.selectedSeq = null;
-    for (const old of this.tbody.querySelectorAll(".rtnb-selected")) old.classList.remove("rtnb-selected");
-  }
-};
-
 // src/kernel-link.js
+var EVENT_JSON_TIMEOUT_MS = 5e3;
 var PRE_READY_QUEUE = 200;
 var KernelLink = class {
   /**
@@ -2061,6 +1454,617 @@ var TranscriptView = class {
       meta.append(h("span", { class: "rtnb-tag" }, turn.status));
     }
     el.replaceChildren(meta, body);
+  }
+};
+
+// src/event-rows.js
+var COALESCED_TYPES = /* @__PURE__ */ new Set([
+  "input_audio_buffer.append",
+  "response.output_audio.delta",
+  "response.output_audio_transcript.delta",
+  "response.output_text.delta",
+  "response.function_call_arguments.delta",
+  "conversation.item.input_audio_transcription.delta"
+]);
+var AUDIO_RUN_TYPES = /* @__PURE__ */ new Set(["input_audio_buffer.append", "response.output_audio.delta"]);
+var SUMMARY_MAX = 120;
+var DEFAULT_ROW_CAP = 2e3;
+function normalizeRow(r) {
+  const seq = Number(r.seq ?? 0);
+  return {
+    seq,
+    last: Number(r.last ?? seq),
+    n: Number(r.n ?? 1),
+    t: Number(r.t ?? 0),
+    dir: (
+      /** @type {Row["dir"]} */
+      r.dir ?? "local"
+    ),
+    type: String(r.type ?? "?"),
+    item: r.item ?? null,
+    resp: r.resp ?? null,
+    summary: String(r.summary ?? ""),
+    size: Number(r.size ?? 0),
+    audio_ms: Number(r.audio_ms ?? 0)
+  };
+}
+function canMerge(prev, row) {
+  return COALESCED_TYPES.has(row.type) && prev.type === row.type && prev.dir === row.dir && (prev.item ?? null) === (row.item ?? null) && row.seq > prev.last;
+}
+function summaryText(summary) {
+  const i = summary.indexOf('"');
+  if (i < 0) return { text: "", clipped: false };
+  const rest = summary.slice(i + 1);
+  if (rest.endsWith('"')) return { text: rest.slice(0, -1), clipped: false };
+  return { text: rest.endsWith("\u2026") ? rest.slice(0, -1) : rest, clipped: true };
+}
+function clip(text, limit = SUMMARY_MAX) {
+  return text.length <= limit ? text : text.slice(0, limit - 1) + "\u2026";
+}
+function mergeRows(a, b) {
+  const n = a.n + b.n;
+  const audio_ms = Math.round((a.audio_ms + b.audio_ms) * 1e3) / 1e3;
+  let summary;
+  if (AUDIO_RUN_TYPES.has(a.type)) {
+    summary = `${a.type} \xD7${n} (${Math.round(audio_ms * 10) / 10} ms)`;
+  } else {
+    const x = summaryText(a.summary);
+    const y = summaryText(b.summary);
+    summary = x.clipped ? `${a.type} \xD7${n} "${x.text}\u2026` : clip(`${a.type} \xD7${n} "${x.text}${y.text}${y.clipped ? "\u2026" : '"'}`);
+  }
+  return {
+    ...a,
+    last: b.last,
+    n,
+    resp: a.resp ?? b.resp,
+    summary,
+    size: a.size + b.size,
+    audio_ms
+  };
+}
+function compileFilter({ type = "", dir = "", search = "" } = {}) {
+  const pos = [];
+  const neg = [];
+  for (const tok of type.split(/[\s,]+/)) {
+    if (!tok) continue;
+    if (tok[0] === "-" || tok[0] === "!") {
+      if (tok.length > 1) neg.push(tok.slice(1).toLowerCase());
+    } else pos.push(tok.toLowerCase());
+  }
+  return { pos, neg, dir, q: search.trim().toLowerCase() };
+}
+function filterIsEmpty(f) {
+  return !f.pos.length && !f.neg.length && !f.dir && !f.q;
+}
+function rowMatches(row, f) {
+  if (f.dir && row.dir !== f.dir) return false;
+  const type = row.type.toLowerCase();
+  if (f.pos.length && !f.pos.some((p) => type.startsWith(p))) return false;
+  if (f.neg.some((p) => type.startsWith(p))) return false;
+  if (f.q) {
+    const hay = `${row.seq} ${row.type} ${row.item ?? ""} ${row.resp ?? ""} ${row.summary}`.toLowerCase();
+    if (!hay.includes(f.q)) return false;
+  }
+  return true;
+}
+var RowStore = class {
+  /** @param {number} cap */
+  constructor(cap = DEFAULT_ROW_CAP) {
+    this.rows = [];
+    this.cap = sanitizeCap(cap);
+    this.hidden = 0;
+    this.removedTotal = 0;
+    this.epoch = 0;
+    this.total = 0;
+    this.counts = {};
+  }
+  /**
+   * Take a ROWS batch.
+   * @param {Partial<Row>[]} rows
+   * @param {{replace?: boolean, total?: number, counts?: Record<string, number>}} [meta]
+   */
+  ingest(rows, { replace = false, total, counts } = {}) {
+    if (replace) this.reset();
+    for (const r of rows || []) this.add(r);
+    if (typeof total === "number") this.total = total;
+    if (counts && typeof counts === "object") this.counts = { ...counts };
+    this.trim();
+  }
+  /** @param {Partial<Row>} raw */
+  add(raw) {
+    const row = normalizeRow(raw);
+    const n = this.rows.length;
+    if (n && canMerge(this.rows[n - 1], row)) this.rows[n - 1] = mergeRows(this.rows[n - 1], row);
+    else this.rows.push(row);
+  }
+  reset() {
+    this.rows = [];
+    this.hidden = 0;
+    this.epoch += 1;
+  }
+  /** @param {number} cap */
+  setCap(cap) {
+    this.cap = sanitizeCap(cap);
+    this.trim();
+  }
+  trim() {
+    const over = this.rows.length - this.cap;
+    if (over > 0) {
+      this.rows.splice(0, over);
+      this.hidden += over;
+      this.removedTotal += over;
+    }
+  }
+  /** @param {Filter} f */
+  matching(f) {
+    return this.rows.filter((r) => rowMatches(r, f));
+  }
+};
+function sanitizeCap(cap) {
+  const n = Math.floor(Number(cap));
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_ROW_CAP;
+}
+
+// src/row-format.js
+var DIR_ARROWS = { client: "\u2192", server: "\u2190", local: "\u2022" };
+var DIR_TITLES = {
+  client: "sent by the client (this notebook) to the server",
+  server: "received from the server",
+  local: "local: noted by realtime-nb, not on the wire"
+};
+function shortId(id, keep = 5) {
+  if (!id) return "";
+  if (id.length <= keep + 7) return id;
+  const us = id.indexOf("_");
+  const prefix = us > 0 && us < 10 ? id.slice(0, us + 1) : "";
+  return `${prefix}\u2026${id.slice(-keep)}`;
+}
+function formatSize(bytes) {
+  if (!bytes) return "";
+  if (bytes < 1e3) return `${bytes} B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(bytes < 1e4 ? 1 : 0)} kB`;
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+function formatTime(t) {
+  return Number.isFinite(t) ? t.toFixed(3) : "";
+}
+function formatAudioMs(ms) {
+  if (!ms) return "";
+  return ms >= 1e4 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+function displaySummary(row) {
+  const s = row.summary;
+  const run = `${row.type} \xD7${row.n}`;
+  if (row.n > 1 && s.startsWith(run)) return s.slice(run.length).trimStart();
+  if (s === row.type) return "";
+  if (s.startsWith(`${row.type} `)) return s.slice(row.type.length + 1);
+  return s;
+}
+function isErrorRow(row) {
+  return row.type === "error" || row.type.endsWith(".failed") || row.type.includes("error");
+}
+
+// src/table.js
+var MAX_ROWS_PER_FRAME = 400;
+var MIN_FLUSH_INTERVAL_MS = 200;
+var COLUMNS = [
+  ["dir", "", "direction"],
+  ["t", "t (s)", "seconds since the session started"],
+  ["type", "type", "event type (\xD7n: a run of n deltas shown as one row)"],
+  ["ids", "item", "item id, else response id (hover for both)"],
+  ["summary", "summary", ""],
+  ["size", "size", "bytes on the wire"],
+  ["audio", "audio", "audio carried by the event(s)"]
+];
+var TYPE_SUGGESTIONS = [
+  "session.",
+  "input_audio_buffer.",
+  "-input_audio_buffer.append",
+  "conversation.",
+  "response.",
+  "-response.output_audio.delta",
+  "response.done",
+  "error",
+  "local."
+];
+var TableView = class {
+  /**
+   * @param {{signal: AbortSignal, requestEvent: (seq: number) => Promise<EventReply>,
+   *   clearLog: () => void, onError: (e: unknown) => void}} opts
+   */
+  constructor({ signal, requestEvent, clearLog, onError }) {
+    this.store = new RowStore();
+    this.requestEvent = requestEvent;
+    this.onError = onError;
+    this.filter = compileFilter();
+    this.dom = [];
+    this.renderedEpoch = 0;
+    this.renderedRemoved = 0;
+    this.raf = null;
+    this.lastFlush = -Infinity;
+    this.fallback = null;
+    this.autoPaused = false;
+    this.lastScrollTop = 0;
+    this.selectedSeq = null;
+    this.jsonToken = 0;
+    this.signal = signal;
+    const opt = { signal };
+    this.filterType = /** @type {HTMLInputElement} */
+    h("input", {
+      rtnb: "filter-type",
+      type: "search",
+      class: "rtnb-input rtnb-filter-type",
+      placeholder: "type prefix, e.g. response.  -input_audio",
+      title: "Show types starting with these prefixes (space or comma separated); a leading - hides a prefix",
+      autocomplete: "off",
+      spellcheck: "false",
+      "data-lm-suppress-shortcuts": "true"
+    });
+    const listId = `rtnb-types-${Math.random().toString(36).slice(2, 9)}`;
+    this.filterType.setAttribute("list", listId);
+    const datalist = h("datalist", { id: listId }, ...TYPE_SUGGESTIONS.map((v) => h("option", { value: v })));
+    this.filterDir = /** @type {HTMLSelectElement} */
+    h(
+      "select",
+      { rtnb: "filter-dir", class: "rtnb-select", title: "direction" },
+      h("option", { value: "" }, "all"),
+      h("option", { value: "client" }, "\u2192 sent"),
+      h("option", { value: "server" }, "\u2190 received"),
+      h("option", { value: "local" }, "\u2022 local")
+    );
+    this.search = /** @type {HTMLInputElement} */
+    h("input", {
+      rtnb: "search",
+      type: "search",
+      class: "rtnb-input rtnb-search",
+      placeholder: "search",
+      title: "Search seq, type, ids and summary",
+      autocomplete: "off",
+      spellcheck: "false",
+      "data-lm-suppress-shortcuts": "true"
+    });
+    this.follow = /** @type {HTMLInputElement} */
+    h("input", { rtnb: "follow", type: "checkbox" });
+    this.follow.checked = true;
+    this.hiddenCount = h("span", { rtnb: "hidden-count" }, "0");
+    this.hiddenNote = h("span", { class: "rtnb-hidden-note", hidden: true, title: "Oldest rows were removed from this table to keep it fast (row_cap). The kernel keeps them: w.events()." }, this.hiddenCount, " older rows hidden");
+    this.countsEl = h("span", { class: "rtnb-counts" });
+    const clearBtn = h(
+      "button",
+      { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Clear this table (the kernel keeps every event: w.events())" },
+      "clear"
+    );
+    clearBtn.addEventListener(
+      "click",
+      () => {
+        try {
+          clearLog();
+        } catch (e) {
+          this.onError(e);
+        }
+      },
+      opt
+    );
+    const toolbar = h(
+      "div",
+      { class: "rtnb-table-toolbar" },
+      this.filterType,
+      datalist,
+      this.filterDir,
+      this.search,
+      h("label", { class: "rtnb-follow", title: "Keep the newest row in view (pauses when you scroll up)" }, this.follow, " follow"),
+      clearBtn
+    );
+    this.thead = h(
+      "div",
+      { class: "rtnb-tr rtnb-thead", role: "row" },
+      ...COLUMNS.map(([k, label, title]) => h("span", { class: `rtnb-th rtnb-c-${k}`, role: "columnheader", title: title || null }, label))
+    );
+    this.tbody = h("div", { class: "rtnb-tbody", role: "rowgroup" });
+    this.table = h("div", { class: "rtnb-table", role: "table", "aria-label": "Events" }, this.thead, this.tbody);
+    this.scroller = h("div", { rtnb: "table", class: "rtnb-table-scroll", tabindex: "0" }, this.table);
+    this.empty = h("div", { class: "rtnb-empty" }, "No events yet. Start the mic or send a message.");
+    this.scroller.append(this.empty);
+    this.jsonTitle = h("span", { class: "rtnb-json-title" });
+    this.jsonPre = h("pre", { class: "rtnb-json-pre" });
+    const copyBtn = h("button", { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Copy the JSON" }, "copy");
+    const closeBtn = h("button", { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Close", "aria-label": "Close the JSON panel" }, "\xD7");
+    this.json = h(
+      "div",
+      { rtnb: "json", class: "rtnb-json", hidden: true },
+      h("div", { class: "rtnb-json-head" }, this.jsonTitle, h("span", { class: "rtnb-spacer" }), copyBtn, closeBtn),
+      this.jsonPre
+    );
+    this.el = h(
+      "section",
+      { class: "rtnb-events", "aria-label": "Events" },
+      h("div", { class: "rtnb-section-head" }, h("h3", { class: "rtnb-h" }, "Events"), this.countsEl, this.hiddenNote),
+      toolbar,
+      this.scroller,
+      this.json
+    );
+    this.template = h(
+      "div",
+      { rtnb: "row", class: "rtnb-tr", role: "row" },
+      ...COLUMNS.map(([k]) => h("span", { class: `rtnb-td rtnb-c-${k}`, role: "cell" }))
+    );
+    let searchTimer = (
+      /** @type {ReturnType<typeof setTimeout>|null} */
+      null
+    );
+    const refilter = () => this.applyFilter();
+    this.filterType.addEventListener("input", refilter, opt);
+    this.filterDir.addEventListener("change", refilter, opt);
+    this.search.addEventListener(
+      "input",
+      () => {
+        if (searchTimer) clearTimeout(searchTimer);
+        searchTimer = setTimeout(refilter, 120);
+      },
+      opt
+    );
+    signal.addEventListener("abort", () => searchTimer && clearTimeout(searchTimer), { once: true });
+    this.follow.addEventListener(
+      "change",
+      () => {
+        this.autoPaused = false;
+        if (this.follow.checked) this.scrollToEnd();
+      },
+      opt
+    );
+    this.scroller.addEventListener("scroll", () => this.onScroll(), { ...opt, passive: true });
+    this.tbody.addEventListener(
+      "click",
+      (ev) => {
+        const tr = (
+          /** @type {HTMLElement|null} */
+          /** @type {HTMLElement} */
+          ev.target.closest("[data-rtnb=row]")
+        );
+        if (tr) this.select(Number(tr.dataset.seq), tr);
+      },
+      opt
+    );
+    this.scroller.addEventListener(
+      "keydown",
+      (ev) => {
+        if (ev.key !== "ArrowDown" && ev.key !== "ArrowUp") return;
+        const sel = this.tbody.querySelector(".rtnb-selected");
+        let tr = (
+          /** @type {Element|null} */
+          sel
+        );
+        do {
+          tr = tr ? ev.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling : this.tbody.firstElementChild;
+        } while (tr && /** @type {HTMLElement} */
+        tr.hidden);
+        if (tr instanceof HTMLElement) {
+          ev.preventDefault();
+          tr.scrollIntoView({ block: "nearest" });
+          this.select(Number(tr.dataset.seq), tr);
+        }
+      },
+      opt
+    );
+    closeBtn.addEventListener("click", () => this.closeJson(), opt);
+    copyBtn.addEventListener(
+      "click",
+      () => {
+        const text = this.jsonPre.textContent || "";
+        if (navigator.clipboard) navigator.clipboard.writeText(text).catch((e) => this.onError(e));
+      },
+      opt
+    );
+    signal.addEventListener("abort", () => this.cancelFrame(), { once: true });
+  }
+  /**
+   * Take a ROWS message.
+   * @param {import("./bridge.js").Rows} msg
+   */
+  ingest(msg) {
+    this.store.ingest(msg.rows, { replace: !!msg.replace, total: msg.total, counts: msg.counts });
+    this.schedule();
+  }
+  /** @param {number} cap */
+  setCap(cap) {
+    this.store.setCap(cap);
+    this.schedule();
+  }
+  get rowCount() {
+    return this.store.rows.length;
+  }
+  schedule() {
+    if (this.raf !== null || this.fallback !== null || this.signal.aborted) return;
+    const wait = Math.max(0, this.lastFlush + MIN_FLUSH_INTERVAL_MS - performance.now());
+    if (wait > 0) {
+      this.fallback = setTimeout(() => {
+        this.fallback = null;
+        this.schedule();
+      }, wait);
+      return;
+    }
+    this.raf = requestAnimationFrame(() => this.flush());
+    this.fallback = setTimeout(() => this.flush(), 500);
+  }
+  cancelFrame() {
+    if (this.raf !== null) cancelAnimationFrame(this.raf);
+    if (this.fallback !== null) clearTimeout(this.fallback);
+    this.raf = null;
+    this.fallback = null;
+  }
+  /** Mirror the store into the DOM (one frame's worth). */
+  flush() {
+    this.cancelFrame();
+    this.lastFlush = performance.now();
+    try {
+      this.render();
+    } catch (e) {
+      this.onError(e);
+    }
+  }
+  render() {
+    const store = this.store;
+    if (this.renderedEpoch !== store.epoch) {
+      this.tbody.textContent = "";
+      this.dom = [];
+      this.renderedEpoch = store.epoch;
+      this.renderedRemoved = store.removedTotal;
+      if (this.selectedSeq !== null) this.selectedSeq = null;
+    }
+    const drop = Math.min(store.removedTotal - this.renderedRemoved, this.dom.length);
+    if (drop > 0) {
+      if (drop === this.dom.length) this.tbody.textContent = "";
+      else for (let i = 0; i < drop; i++) this.dom[i].tr.remove();
+      this.dom.splice(0, drop);
+    }
+    this.renderedRemoved = store.removedTotal;
+    const offset = Math.max(0, this.dom.length - store.rows.length);
+    if (offset) {
+      for (let i = 0; i < offset; i++) this.dom[i].tr.remove();
+      this.dom.splice(0, offset);
+    }
+    const k = this.dom.length - 1;
+    if (k >= 0 && store.rows[k] !== this.dom[k].row) {
+      this.dom[k].row = store.rows[k];
+      this.fill(this.dom[k].tr, store.rows[k]);
+    }
+    const start = this.dom.length;
+    const end = Math.min(store.rows.length, start + MAX_ROWS_PER_FRAME);
+    if (end > start) {
+      const frag = document.createDocumentFragment();
+      for (let i = start; i < end; i++) {
+        const row = store.rows[i];
+        const tr = (
+          /** @type {HTMLElement} */
+          this.template.cloneNode(true)
+        );
+        this.fill(tr, row);
+        frag.append(tr);
+        this.dom.push({ row, tr });
+      }
+      this.tbody.append(frag);
+    }
+    this.empty.hidden = store.rows.length > 0;
+    this.updateCounts();
+    if (this.follow.checked) this.scrollToEnd();
+    if (end < store.rows.length) this.schedule();
+  }
+  /**
+   * @param {HTMLElement} tr
+   * @param {Row} row
+   */
+  fill(tr, row) {
+    const d = tr.dataset;
+    d.seq = String(row.seq);
+    d.last = String(row.last);
+    d.n = String(row.n);
+    d.type = row.type;
+    d.dir = row.dir;
+    const c = (
+      /** @type {HTMLCollectionOf<HTMLElement>} */
+      tr.children
+    );
+    c[0].textContent = DIR_ARROWS[row.dir] ?? "?";
+    c[0].title = DIR_TITLES[row.dir] ?? row.dir;
+    c[1].textContent = formatTime(row.t);
+    c[2].textContent = row.type;
+    if (row.n > 1) {
+      const badge = document.createElement("span");
+      badge.className = "rtnb-n";
+      badge.textContent = `\xD7${row.n}`;
+      c[2].append(" ", badge);
+    }
+    c[2].title = row.n > 1 ? `${row.type}: ${row.n} events, seq ${row.seq}\u2013${row.last}` : `${row.type} (seq ${row.seq})`;
+    c[3].textContent = shortId(row.item || row.resp);
+    c[3].title = [row.item && `item ${row.item}`, row.resp && `response ${row.resp}`].filter(Boolean).join("\n");
+    c[4].textContent = displaySummary(row);
+    c[4].title = row.summary;
+    c[5].textContent = formatSize(row.size);
+    c[6].textContent = formatAudioMs(row.audio_ms);
+    tr.classList.toggle("rtnb-row-error", isErrorRow(row));
+    tr.classList.toggle("rtnb-selected", row.seq === this.selectedSeq);
+    tr.hidden = !rowMatches(row, this.filter);
+  }
+  applyFilter() {
+    this.filter = compileFilter({ type: this.filterType.value, dir: this.filterDir.value, search: this.search.value });
+    for (const { row, tr } of this.dom) tr.hidden = !rowMatches(row, this.filter);
+    this.updateCounts();
+    if (this.follow.checked) this.scrollToEnd();
+  }
+  updateCounts() {
+    const s = this.store;
+    this.hiddenCount.textContent = String(s.hidden);
+    this.hiddenNote.hidden = s.hidden === 0;
+    const dirs = ["client", "server", "local"].filter((d) => s.counts[d]).map((d) => `${DIR_ARROWS[
+      /** @type {"client"} */
+      d
+    ]} ${s.counts[d]}`).join("  ");
+    let shown = "";
+    if (!filterIsEmpty(this.filter)) {
+      let n = 0;
+      for (const { tr } of this.dom) if (!tr.hidden) n++;
+      shown = ` \xB7 ${n} rows match`;
+    }
+    this.countsEl.textContent = s.total ? `${s.total} events${dirs ? ` (${dirs})` : ""}${shown}` : shown.slice(3);
+  }
+  scrollToEnd() {
+    const s = this.scroller;
+    s.scrollTop = s.scrollHeight;
+    this.lastScrollTop = s.scrollTop;
+  }
+  onScroll() {
+    const s = this.scroller;
+    const atEnd = s.scrollTop + s.clientHeight >= s.scrollHeight - 4;
+    if (atEnd) {
+      if (this.autoPaused) {
+        this.autoPaused = false;
+        this.follow.checked = true;
+      }
+    } else if (s.scrollTop < this.lastScrollTop - 1 && this.follow.checked) {
+      this.follow.checked = false;
+      this.autoPaused = true;
+    }
+    this.lastScrollTop = s.scrollTop;
+  }
+  /**
+   * Select a row and show its JSON (asked from the kernel; never hangs).
+   * @param {number} seq
+   * @param {HTMLElement} [tr]
+   */
+  select(seq, tr) {
+    for (const old of this.tbody.querySelectorAll(".rtnb-selected")) old.classList.remove("rtnb-selected");
+    this.selectedSeq = seq;
+    if (tr) tr.classList.add("rtnb-selected");
+    const entry = this.dom.find((d) => d.row.seq === seq);
+    const row = entry ? entry.row : null;
+    const head = row ? `#${row.seq} ${row.type}${row.n > 1 ? ` (first of ${row.n} events, seq ${row.seq}\u2013${row.last})` : ""}` : `#${seq}`;
+    this.jsonTitle.textContent = head;
+    this.jsonPre.textContent = "loading\u2026";
+    this.json.hidden = false;
+    this.json.classList.remove("rtnb-json-error");
+    const token = ++this.jsonToken;
+    this.requestEvent(seq).then(
+      (reply) => {
+        if (token !== this.jsonToken) return;
+        if (reply.error) {
+          this.jsonPre.textContent = reply.error;
+          this.json.classList.add("rtnb-json-error");
+        } else {
+          this.jsonPre.textContent = JSON.stringify(reply.payload, null, 2);
+        }
+      },
+      (e) => {
+        if (token !== this.jsonToken) return;
+        this.jsonPre.textContent = String(e && e.message ? e.message : e);
+        this.json.classList.add("rtnb-json-error");
+      }
+    );
+  }
+  closeJson() {
+    this.jsonToken++;
+    this.json.hidden = true;
+    this.selectedSeq = null;
+    for (const old of this.tbody.querySelectorAll(".rtnb-selected")) old.classList.remove("rtnb-selected");
   }
 };
 
