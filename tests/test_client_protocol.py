@@ -342,3 +342,29 @@ def test_client_and_stand_in_cut_a_truncated_transcript_the_same_way() -> None:
         assert (
             fresh.client.conversation.item(target.id).heard_transcript == server_part["transcript"]
         ), end_ms
+
+
+def test_a_truncate_while_streaming_sticks_in_done_retrieved_and_transcript() -> None:
+    pair = MemoryPair(audio_speed=1.0)
+    pair.request(
+        protocol.session_update({"type": "realtime", "audio": {"input": {"turn_detection": None}}})
+    )
+    pair.request(protocol.item_create(protocol.user_text_item("tell me a long story please")))
+    pair.request(protocol.response_create(None))
+    pair.advance(0.45)  # part of the answer has been sent; more is planned
+    item = next(i for i in pair.client.conversation.items if i.role == "assistant")
+    assert item.status == "in_progress" and item.audio_ms > 300
+    pair.request(protocol.item_truncate(item.id, 300, 0))
+    after = pair.run()
+    later_audio = [r for r in after if r.event["type"] == "response.output_audio.delta"
+                   and r.event.get("item_id") == item.id]  # fmt: skip
+    assert later_audio == []  # nothing more of the cut item is sent
+    done = next(r.event for r in after if r.event["type"] == "response.done")
+    content = done["response"]["output"][0]["content"][0]
+    heard = pair.client.conversation.item(item.id).heard_transcript
+    assert heard and content["transcript"] == heard
+    _, received = pair.request(protocol.item_retrieve(item.id))
+    retrieved = next(r for r in received if r.event["type"] == "conversation.item.retrieved")
+    assert retrieved.event["item"]["content"][0]["transcript"] == heard
+    assert len(retrieved.pcm or b"") == 300 * 48  # exactly the 300 ms that were heard
+    assert pair.client.conversation.transcript()[-1] == ("assistant", heard)

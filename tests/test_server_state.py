@@ -485,12 +485,16 @@ CLIENT_ERRORS = [
     ('{"type":"input_audio_buffer.append"}', "missing_required_parameter", "audio", None, None),
     ('{"type":"input_audio_buffer.append","audio":"!!not base64!!","event_id":"e7"}',
      "invalid_value", "audio", "e7", None),
-    ('{"type":"conversation.item.delete","item_id":"item_nope","event_id":"e8"}', "item_not_found",
-     "item_id", "e8", "Error deleting item: the item with id 'item_nope' does not exist."),
-    ('{"type":"conversation.item.retrieve","item_id":"item_nope"}', "item_not_found", "item_id",
-     None, None),
+    ('{"type":"conversation.item.delete","item_id":"item_nope","event_id":"e8"}',
+     "item_delete_invalid_item_id", "item_id", "e8",
+     "Error deleting item: the item with id 'item_nope' does not exist."),
+    ('{"type":"conversation.item.retrieve","item_id":"item_nope"}',
+     "item_retrieve_invalid_item_id", "item_id", None, None),
+    ('{"type":"conversation.item.truncate","item_id":"item_nope","content_index":0,'
+     '"audio_end_ms":10}', "item_truncate_invalid_item_id", "item_id", None, None),
     ('{"type":"conversation.item.create","previous_item_id":"item_nope","item":{"type":"message",'
-     '"role":"user","content":[]}}', "item_not_found", "previous_item_id", None, None),
+     '"role":"user","content":[]}}', "item_create_invalid_previous_item_id", "previous_item_id",
+     None, None),
     ('{"type":"response.cancel","event_id":"e9"}', "response_cancel_not_active", None, "e9",
      "Cancellation failed: no active response found"),
     ('{"type":"response.create","response":{"conversation":"other"}}', "invalid_value",
@@ -498,7 +502,7 @@ CLIENT_ERRORS = [
     ('{"type":"response.create","response":{"metadata":{"k":1}}}', "invalid_type",
      "response.metadata.k", None, None),
     ('{"type":"response.create","response":{"input":[{"type":"item_reference","id":"item_x"}]}}',
-     "item_not_found", "response.input[0].id", None, None),
+     "item_reference_invalid_item_id", "response.input[0].id", None, None),
     ('{"type":"input_audio_buffer.commit","event_id":"' + "e" * 513 + '"}',
      "string_above_max_length", "event_id", "e" * 513, None),
     ('["a list"]', "invalid_event", None, None, None),
@@ -1330,3 +1334,23 @@ def test_arbitrary_client_events_never_crash(events: list[tuple[str, dict[str, A
                 assert event["error"]["type"] == "invalid_request_error"
         h.advance(0.05)
     assert h.st.close is None
+
+
+def test_a_duplicate_item_id_is_refused_with_the_services_code_and_message() -> None:
+    h = Harness()
+    item = (
+        '{"id":"item_dup","type":"message","role":"user",'
+        '"content":[{"type":"input_text","text":"a"}]}'
+    )
+    assert types(h.text('{"type":"conversation.item.create","item":' + item + "}"))[0] == (
+        "conversation.item.added"
+    )
+    err = error_of(
+        h.text('{"type":"conversation.item.create","event_id":"e1","item":' + item + "}")
+    )
+    assert (err["code"], err["param"], err["event_id"]) == (
+        "item_create_duplicate_item_id",
+        "item.id",
+        "e1",
+    )
+    assert err["message"] == "Error adding item: an item with id 'item_dup' already exists."

@@ -306,6 +306,17 @@ class Conversation:
             self._set_transcript(item, transcript, final and item.role == "assistant")
 
     def _set_transcript(self, item: ConversationItem, transcript: str, final: bool) -> None:
+        if (
+            item.truncated_at_ms is not None
+            and final
+            and len(transcript) < len(item.transcript)
+            and item.transcript.startswith(transcript.rstrip())
+        ):
+            # after a truncate the server's copy is already cut to what was heard: take it as
+            # the heard part (cutting it again would lose words) and keep what was generated
+            item.heard_transcript = transcript
+            item.transcript_final = True
+            return
         item.transcript = transcript
         if final:
             item.transcript_final = True

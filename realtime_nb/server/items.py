@@ -83,23 +83,34 @@ class ItemStore:
         elif previous_item_id == "root":
             pos = 0
         else:
-            found = self.lookup(previous_item_id, "adding", "previous_item_id")
+            found = self.lookup(
+                previous_item_id, "adding", "previous_item_id", ITEM_ERRORS["previous"]
+            )
             pos = self.order.index(found.id) + 1
         previous = self.order[pos - 1] if pos > 0 else None
         self.items[stored.id] = stored
         self.order.insert(pos, stored.id)
         return previous
 
-    def lookup(self, item_id: str, verb: str, param: str) -> StoredItem:
-        """The item ``item_id``; raises :class:`v.Invalid` (``Error {verb} item``) when absent."""
+    def lookup(self, item_id: str, verb: str, param: str, code: str) -> StoredItem:
+        """The item ``item_id``; raises :class:`v.Invalid` with ``code`` when it is absent."""
         stored = self.items.get(item_id)
         if stored is None:
-            raise v.Invalid(  # UNCONFIRMED code/message
-                "item_not_found",
+            raise v.Invalid(  # code used by the service (see ITEM_ERRORS); message UNCONFIRMED
+                code,
                 f"Error {verb} item: the item with id '{item_id}' does not exist.",
                 param,
             )
         return stored
+
+    def check_new_id(self, item_id: str) -> None:
+        """Refuse an item id the conversation already has, as the service does."""
+        if item_id in self.items:
+            raise v.Invalid(
+                ITEM_ERRORS["duplicate"],
+                f"Error adding item: an item with id '{item_id}' already exists.",
+                "item.id",
+            )
 
     def delete(self, stored: StoredItem) -> None:
         self.order.remove(stored.id)
@@ -111,6 +122,18 @@ class ItemStore:
         except ValueError:
             return None
         return self.order[pos - 1] if pos > 0 else None
+
+
+#: The error codes the service uses for item ids, by what went wrong. Clients handle them by
+#: name (pipecat ends a session on an unknown code; apps whitelist the truncate one).
+ITEM_ERRORS: dict[str, str] = {
+    "retrieve": "item_retrieve_invalid_item_id",
+    "delete": "item_delete_invalid_item_id",
+    "truncate": "item_truncate_invalid_item_id",
+    "duplicate": "item_create_duplicate_item_id",
+    "previous": "item_create_invalid_previous_item_id",
+    "reference": "item_reference_invalid_item_id",  # UNCONFIRMED: response.input item_reference
+}
 
 
 def input_audio_item(item_id: str, data: bytes, fmt: audio.AudioFormatName) -> StoredItem:
@@ -211,4 +234,4 @@ def truncate(stored: StoredItem, index: int, end_ms: int) -> None:
     parts[index]["transcript"] = heard_prefix(transcript, end_ms / length if length else 0)
 
 
-__all__ = ["ItemStore", "StoredItem", "client_item", "input_audio_item", "truncate"]
+__all__ = ["ITEM_ERRORS", "ItemStore", "StoredItem", "client_item", "input_audio_item", "truncate"]

@@ -160,6 +160,27 @@ class ResponseRunner:
                 else:
                     self._plan(run, reply, now, self.responses_created)
 
+    def cut_output(self, stored: StoredItem) -> None:
+        """A truncate hit an item that is still being produced: stop producing it (§5d).
+
+        The item was already cut (:func:`~.items.truncate`); the output adopts the cut audio
+        and transcript, its remaining deltas are dropped and it closes now as ``incomplete``, so
+        ``response.done``, ``conversation.item.retrieved`` and the transcript all show the cut.
+        The response itself goes on with its other outputs, if any.
+        """
+        for run in list(self.runs.values()):
+            for out in run.outputs:
+                if out.stored is not stored or out.done:
+                    continue
+                data, _ = stored.audio.get(0, (b"", run.fmt))
+                out.audio = bytearray(data)
+                parts = stored.item.get("content") or []
+                if parts and isinstance(parts[0], dict):
+                    out.text = parts[0].get("transcript") or ""
+                run.steps = deque(step for step in run.steps if not _acts_on(step[1], out))
+                self._close_output(run, out, "incomplete")
+                return
+
     def cancel(self, run: Run, reason: str, now: float) -> None:
         """Stop ``run`` now: close its open outputs, ``response.done`` with ``cancelled``."""
         self._cancel(run, reason, now)
@@ -559,3 +580,8 @@ class ResponseRunner:
 
 
 __all__ = ["CHUNK_MS", "Output", "ResponseRunner", "Run", "split_words"]
+
+
+def _acts_on(action: Callable[[], None], out: Output) -> bool:
+    """Whether a planned step is about ``out`` (its deltas and its close)."""
+    return isinstance(action, functools.partial) and any(arg is out for arg in action.args)

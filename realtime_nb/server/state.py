@@ -55,7 +55,14 @@ from .connect import (
     route,
 )
 from .input_buffer import SAMPLES_PER_MS, InputBuffer
-from .items import ItemStore, StoredItem, client_item, input_audio_item, truncate
+from .items import (
+    ITEM_ERRORS,
+    ItemStore,
+    StoredItem,
+    client_item,
+    input_audio_item,
+    truncate,
+)
 from .outbox import CloseRequest, Job, Outbox
 from .responders import ResponderContext, echo
 from .responses import CHUNK_MS, SYNTH_MS_PER_CHAR, TEXT_STEP_MS, ResponseRunner, Run, split_words
@@ -330,10 +337,7 @@ class RealtimeServerProtocol:
     # ------------------------------------------------------------------ handlers: items
     def _on_item_create(self, ev: dict[str, Any], now: float) -> None:
         stored = client_item(ev["item"], "item", self.ids, self.input_format)
-        if stored.id in self.store.items:
-            raise v.Invalid(  # UNCONFIRMED code/message
-                "invalid_value", f"Item with id '{stored.id}' already exists.", "item.id"
-            )
+        self.store.check_new_id(stored.id)
         previous = self.store.insert(stored, ev.get("previous_item_id"))
         self.out.emit(
             "conversation.item.added", previous_item_id=previous, item=copy.deepcopy(stored.item)
@@ -343,16 +347,16 @@ class RealtimeServerProtocol:
         )
 
     def _on_item_retrieve(self, ev: dict[str, Any], now: float) -> None:
-        stored = self.store.lookup(ev["item_id"], "retrieving", "item_id")
+        stored = self.store.lookup(ev["item_id"], "retrieving", "item_id", ITEM_ERRORS["retrieve"])
         self.out.emit("conversation.item.retrieved", item=stored.with_audio())
 
     def _on_item_delete(self, ev: dict[str, Any], now: float) -> None:
-        stored = self.store.lookup(ev["item_id"], "deleting", "item_id")
+        stored = self.store.lookup(ev["item_id"], "deleting", "item_id", ITEM_ERRORS["delete"])
         self.store.delete(stored)
         self.out.emit("conversation.item.deleted", item_id=stored.id)
 
     def _on_item_truncate(self, ev: dict[str, Any], now: float) -> None:
-        stored = self.store.lookup(ev["item_id"], "truncating", "item_id")
+        stored = self.store.lookup(ev["item_id"], "truncating", "item_id", ITEM_ERRORS["truncate"])
         index, end_ms = ev["content_index"], ev["audio_end_ms"]
         truncate(stored, index, end_ms)
         self.out.emit(
@@ -361,6 +365,7 @@ class RealtimeServerProtocol:
             content_index=index,
             audio_end_ms=end_ms,
         )
+        self.responses.cut_output(stored)  # still streaming: the cut sticks (no more of it is sent)
 
     # ------------------------------------------------------------------ handlers: responses
     def _on_response_create(self, ev: dict[str, Any], now: float) -> None:
@@ -391,7 +396,11 @@ class RealtimeServerProtocol:
             for i, entry in enumerate(params["input"]):
                 path = f"response.input[{i}]"
                 if entry["type"] == "item_reference":
-                    context.append(self.store.lookup(entry["id"], "referencing", f"{path}.id"))
+                    context.append(
+                        self.store.lookup(
+                            entry["id"], "referencing", f"{path}.id", ITEM_ERRORS["reference"]
+                        )
+                    )
                 else:
                     context.append(client_item(entry, path, self.ids, self.input_format))
         self._start_response(params, context, now)
