@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import UsageError
+from .models import DEFAULT_MODEL as DEFAULT_MODEL
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
-DEFAULT_MODEL = "gpt-realtime"
+# DEFAULT_MODEL (re-exported) is gpt-realtime-2: current, no shutdown date (see models.py).
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ def no_env_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         (
             {"api_key": FAKE_KEY},
-            "wss://api.openai.com/v1/realtime?model=gpt-realtime",
+            "wss://api.openai.com/v1/realtime?model=gpt-realtime-2",
             {"Authorization": f"Bearer {FAKE_KEY}"},
         ),
         (
@@ -68,7 +68,7 @@ def no_env_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         (
             {"url": "http://127.0.0.1:8765/v1/realtime"},
-            "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime",
+            "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime-2",
             {},
         ),
         (
@@ -130,7 +130,7 @@ async def _capture_server(captured: list[dict]):
     [
         (
             {"api_key": FAKE_KEY},
-            "/v1/realtime?model=gpt-realtime",
+            "/v1/realtime?model=gpt-realtime-2",
             ("Authorization", f"Bearer {FAKE_KEY}"),
         ),
         (

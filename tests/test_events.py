@@ -22,6 +22,7 @@ from realtime_nb.events import (
     EventLog,
     audio_marker,
     extract_audio,
+    price_for,
     usage_row,
 )
 from tests.schema import CLIENT_EVENTS, SERVER_EVENTS, _extras
@@ -447,6 +448,59 @@ def test_price_lookup(model: str | None, prices: dict[str, Any] | None, cost: fl
     row = usage_row("r", USAGE, model, "completed", prices)
     assert (row.cached_text_tokens, row.cached_audio_tokens) == (40, 10)
     assert row.cost_usd == (pytest.approx(cost) if cost is not None else None)
+
+
+# USAGE priced per model: 40 cached text + 10 cached audio, 50 audio in, 10 text out.
+@pytest.mark.parametrize(
+    ("model", "cached_text", "cached_audio", "audio_in", "text_out"),
+    [
+        ("gpt-realtime-2", 0.40, 0.40, 32.00, 24.00),  # 2.x text output is $24, not $16
+        ("gpt-realtime-2.1", 0.40, 0.40, 32.00, 24.00),
+        ("gpt-realtime-2.1-mini", 0.06, 0.30, 10.00, 2.40),
+        ("gpt-realtime-1.5", 0.40, 0.40, 32.00, 16.00),
+        ("gpt-realtime", 0.40, 0.40, 32.00, 16.00),
+        ("gpt-realtime-mini-2025-12-15", 0.06, 0.30, 10.00, 2.40),
+        ("gpt-4o-realtime-preview-2025-06-03", 2.50, 2.50, 40.00, 20.00),
+        ("gpt-4o-mini-realtime-preview", 0.30, 0.30, 10.00, 2.40),
+    ],
+)
+def test_token_prices_per_model(
+    model: str, cached_text: float, cached_audio: float, audio_in: float, text_out: float
+) -> None:
+    row = usage_row("r", USAGE, model, "completed")
+    expected = 40 * cached_text + 10 * cached_audio + 50 * audio_in + 10 * text_out
+    assert row.cost_usd == pytest.approx(expected / 1e6)
+
+
+def test_price_for_takes_no_prefix_guesses() -> None:
+    assert price_for("gpt-realtime-2") != price_for("gpt-realtime")
+    assert price_for("gpt-realtime-3") is None
+    assert price_for("gpt-realtime-2.1-2027-03-01") == PRICES["gpt-realtime-2.1"]
+
+
+@pytest.mark.parametrize(
+    ("model", "seconds", "cost"),
+    [
+        ("gpt-realtime-whisper", 90, 1.5 * 0.017),
+        ("gpt-live-transcribe", 30.5, 30.5 / 60 * 0.017),
+        ("gpt-transcribe", 60, 0.0045),
+        ("whisper-1", 60, None),  # no rate known
+        ("gpt-realtime-2", 60, None),  # a token-priced model has no per-minute rate
+        (None, 60, None),
+    ],
+)
+def test_duration_usage_costs_minutes_times_rate(
+    model: str | None, seconds: float, cost: float | None
+) -> None:
+    usage = {"type": "duration", "seconds": seconds}
+    row = usage_row("item_1", usage, model, None)
+    assert (row.audio_seconds, row.input_tokens, row.output_tokens) == (seconds, 0, 0)
+    assert row.cost_usd == (pytest.approx(cost) if cost is not None else None)
+
+
+def test_token_usage_of_a_per_minute_model_is_not_priced_as_free() -> None:
+    usage = {"type": "tokens", "input_tokens": 10, "output_tokens": 5, "total_tokens": 15}
+    assert usage_row("item_1", usage, "gpt-realtime-whisper", None).cost_usd is None
 
 
 # --- DataFrames, JSON Lines ----------------------------------------------------------------------

@@ -20,6 +20,7 @@ CORE = (
     "errors.py",
     "events/",
     "heard.py",
+    "models.py",
     "playback.py",
     "protocol.py",
     "response.py",

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..models import MODELS, strip_snapshot
 from .summaries import _d
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(slots=True)
@@ -31,46 +29,29 @@ class UsageRow:
     output_text_tokens: int
     output_audio_tokens: int
     cost_usd: float | None  #: None when the model has no entry in the price table
+    audio_seconds: float = 0.0  #: billed audio duration (``usage.type == "duration"``)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-#: USD per 1M tokens (realtime-protocol.md §6, as stored Aug 2026). ``gpt-realtime`` audio and
-#: image rates and all ``gpt-realtime-mini`` audio rates are marked UNCONFIRMED there. Pass your
-#: own table to :meth:`EventLog.usage` when prices change.
+#: USD per 1M tokens (``audio_minute``: USD per minute of audio) for every model with known
+#: prices, from the model table in :mod:`realtime_nb.models` (where the sources are named).
+#: Pass your own table to :meth:`EventLog.usage` when prices change.
 PRICES: dict[str, dict[str, float]] = {
-    "gpt-realtime": {
-        "text_in": 4.00, "text_cached": 0.40, "text_out": 16.00,
-        "audio_in": 32.00, "audio_cached": 0.40, "audio_out": 64.00,
-        "image_in": 5.00, "image_cached": 0.50,
-    },
-    "gpt-realtime-mini": {
-        "text_in": 0.60, "text_cached": 0.06, "text_out": 2.40,
-        "audio_in": 10.00, "audio_cached": 0.30, "audio_out": 20.00,
-    },
-    "gpt-4o-realtime-preview": {
-        "text_in": 5.00, "text_cached": 2.50, "text_out": 20.00,
-        "audio_in": 40.00, "audio_cached": 2.50, "audio_out": 80.00,
-    },
-    "gpt-4o-mini-realtime-preview": {
-        "text_in": 0.60, "text_cached": 0.30, "text_out": 2.40,
-        "audio_in": 10.00, "audio_cached": 0.30, "audio_out": 20.00,
-    },
-}  # fmt: skip
-_RATE_KEYS = frozenset(PRICES["gpt-realtime"])
-
-
-def _strip_snapshot(model: str) -> str:
-    """``gpt-realtime-2025-08-28`` → ``gpt-realtime`` (drop a trailing ``-YYYY-MM-DD``)."""
-    parts = model.rsplit("-", 3)
-    if len(parts) == 4 and all(p.isdigit() for p in parts[1:]) and len(parts[1]) == 4:
-        return parts[0]
-    return model
+    name: dict(info.prices) for name, info in MODELS.items() if info.prices is not None
+}
+_RATE_KEYS = frozenset(
+    ("text_in", "text_cached", "text_out", "audio_in", "audio_cached", "audio_out",
+     "image_in", "image_cached", "audio_minute")
+)  # fmt: skip
+_strip_snapshot = strip_snapshot  # the old private name, kept for importers
 
 
 def price_for(model: str | None, prices: dict[str, Any] | None = None) -> dict[str, float] | None:
-    """The per-1M-token rates for ``model`` (dated snapshots fall back to their base name).
+    """The rates for ``model`` (an unknown dated snapshot falls back to its alias), or None.
+
+    Exact names only otherwise: ``gpt-realtime-2`` never borrows ``gpt-realtime``'s prices.
 
     ``prices`` is a table keyed by model, or one rate dict (keys like ``text_in``) for all models.
     """
@@ -79,7 +60,7 @@ def price_for(model: str | None, prices: dict[str, Any] | None = None) -> dict[s
         return table  # a single rate dict
     if model is None:
         return None
-    return table.get(model) or table.get(_strip_snapshot(model))
+    return table.get(model) or table.get(strip_snapshot(model))
 
 
 def _int(value: object) -> int:
@@ -90,7 +71,14 @@ def usage_row(
     response_id: str, usage: dict[str, Any], model: str | None, status: str | None,
     prices: dict[str, Any] | None = None,
 ) -> UsageRow:  # fmt: skip
-    """Split ``response.done`` usage into text/audio/image/cached tokens and price it."""
+    """Split usage into text/audio/image/cached tokens and price it.
+
+    ``usage`` is a ``response.done`` usage, or a transcription one: ``{"type": "tokens", …}``
+    (same token fields) or ``{"type": "duration", "seconds": S}``, which costs S/60 times the
+    model's ``audio_minute`` rate. The cost is None when the model has no rate for that kind.
+    """
+    if usage.get("type") == "duration":
+        return _duration_row(response_id, usage, model, status, prices)
     ind = _d(usage.get("input_token_details"))
     outd = _d(usage.get("output_token_details"))
     cached = _int(ind.get("cached_tokens"))
@@ -107,7 +95,7 @@ def usage_row(
     out_text, out_audio = _int(outd.get("text_tokens")), _int(outd.get("audio_tokens"))
     rates = price_for(model, prices)
     cost: float | None = None
-    if rates is not None:
+    if rates is not None and "audio_minute" not in rates:
         r = rates.get
         cost = (
             max(in_text - c_text, 0) * r("text_in", 0.0)
@@ -136,4 +124,34 @@ def usage_row(
         output_text_tokens=out_text,
         output_audio_tokens=out_audio,
         cost_usd=cost,
+    )
+
+
+def _duration_row(
+    response_id: str, usage: dict[str, Any], model: str | None, status: str | None,
+    prices: dict[str, Any] | None,
+) -> UsageRow:  # fmt: skip
+    seconds = usage.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        seconds = 0.0
+    rates = price_for(model, prices)
+    per_minute = rates.get("audio_minute") if rates is not None else None
+    return UsageRow(
+        response_id=response_id,
+        model=model,
+        status=status,
+        input_tokens=0,
+        output_tokens=0,
+        total_tokens=0,
+        input_text_tokens=0,
+        input_audio_tokens=0,
+        input_image_tokens=0,
+        cached_tokens=0,
+        cached_text_tokens=0,
+        cached_audio_tokens=0,
+        cached_image_tokens=0,
+        output_text_tokens=0,
+        output_audio_tokens=0,
+        cost_usd=None if per_minute is None else float(seconds) / 60 * per_minute,
+        audio_seconds=float(seconds),
     )

@@ -13,20 +13,11 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from .. import protocol
+from ..models import REALTIME_MODELS
 
-# §1.1 models the service knows (the GA enum plus later snapshots); LocalServer(models=...) adds.
-KNOWN_MODELS: frozenset[str] = frozenset(
-    {
-        "gpt-realtime", "gpt-realtime-2025-08-28", "gpt-realtime-mini",
-        "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15",
-        "gpt-4o-realtime-preview", "gpt-4o-realtime-preview-2024-10-01",
-        "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview-2025-06-03",
-        "gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview-2024-12-17",
-        "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini",
-        "gpt-audio-1.5", "gpt-audio-mini", "gpt-audio-mini-2025-10-06",
-        "gpt-audio-mini-2025-12-15",
-    }
-)  # fmt: skip
+#: Models the service admits on ``/v1/realtime`` (the SDK's session ``model`` Literal, kept in
+#: :mod:`realtime_nb.models`); ``LocalServer(models=...)`` adds more.
+KNOWN_MODELS: frozenset[str] = REALTIME_MODELS
 
 Route = Literal["openai", "azure", "azure_preview"]
 SessionKind = Literal["realtime", "transcription"]

@@ -104,6 +104,7 @@ def merge_session(
             f"Cannot change the session type from '{kind}' to '{patch['type']}'.",
             "session.type",
         )
+    v.check_reasoning(session.get("model"), patch.get("reasoning"), "session.reasoning")
     for key, value in patch.items():
         if key in ("type", "model"):
             continue  # the model is fixed at connect time (§4.1): kept, not an error

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import protocol
+from ..models import REASONING_EFFORTS, supports_reasoning
 
 MAX_APPEND_CHARS = 15 * 1024 * 1024  # §2: ≤ 15 MiB of base64 per append
 MAX_EVENT_ID_CHARS = 512
@@ -478,6 +479,8 @@ PROMPT = Nullable(
 )
 INCLUDE = Nullable(Arr(Enum("item.input_audio_transcription.logprobs")))
 MODALITIES = Arr(Enum("text", "audio"), min_len=1)
+#: SDK ``RealtimeReasoning``: only ``effort``. Which models take it: :func:`check_reasoning`.
+REASONING = Obj({"effort": Enum(*REASONING_EFFORTS)})
 
 REALTIME_SESSION = Obj(
     {
@@ -493,9 +496,9 @@ REALTIME_SESSION = Obj(
         "truncation": TRUNCATION,
         "prompt": PROMPT,
         "include": INCLUDE,
-        # reasoning models only (gpt-realtime-2 …); accepted and echoed when given
+        # reasoning models only (gpt-realtime-2 …): see check_reasoning
         "parallel_tool_calls": Bool(),
-        "reasoning": Obj({"effort": Str()}, extra=AnyJson()),
+        "reasoning": REASONING,
     }
 )
 TRANSCRIPTION_SESSION = Obj(
@@ -609,7 +612,7 @@ RESPONSE_PARAMS = Obj(
         "tool_choice": TOOL_CHOICE,
         "prompt": PROMPT,
         "parallel_tool_calls": Bool(),
-        "reasoning": Obj({"effort": Str()}, extra=AnyJson()),
+        "reasoning": REASONING,
     }
 )
 
@@ -647,6 +650,23 @@ ACCEPTED_TYPES: tuple[str, ...] = (
     "response.create",
     "response.cancel",
 )
+
+
+def check_reasoning(model: str | None, reasoning: Any, path: str) -> None:
+    """Refuse ``reasoning`` (at ``path``) for a model known to have no reasoning.
+
+    The schema check has already validated its shape; a model missing from the table (an Azure
+    deployment name) is given the benefit of the doubt. Code and message UNCONFIRMED: they
+    follow the OpenAI API's ``unsupported_parameter`` for a field a model does not take.
+    """
+    if reasoning is None or supports_reasoning(model) is not False:
+        return
+    raise Invalid(
+        "unsupported_parameter",
+        f"Unsupported parameter: '{path}' is not supported with the model '{model}'. "
+        "Use a reasoning model such as 'gpt-realtime-2'.",
+        path,
+    )
 
 
 def check_event(event: dict[str, Any]) -> dict[str, Any]:
