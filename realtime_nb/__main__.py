@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .audio import SAMPLE_RATE, write_wav
+from .models import DEFAULT_MODEL
 from .synth import utterance
 
 
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run a short offline conversation and print the events")
     demo.add_argument("--url", default=None, help="a Realtime server URL (default: the stand-in)")
-    demo.add_argument("--model", default="gpt-realtime")
+    demo.add_argument("--model", default=DEFAULT_MODEL)
     demo.add_argument("--out", default="demo-output", help="folder for the WAV files")
     args = parser.parse_args(argv)
     if args.command == "demo":

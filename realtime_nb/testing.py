@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from .client_protocol import ClientProtocol, Outgoing, Received
+from .models import DEFAULT_MODEL
 
 
 class MemoryPair:
@@ -32,7 +33,7 @@ class MemoryPair:
         self,
         client: ClientProtocol | None = None,
         *,
-        path: str = "/v1/realtime?model=gpt-realtime",
+        path: str = f"/v1/realtime?model={DEFAULT_MODEL}",
         headers: dict[str, str] | None = None,
         audio_speed: float = math.inf,
         responder: Any = None,

@@ -487,7 +487,7 @@ def test_cli_prints_the_url_and_serves() -> None:
             assert proc.stdout is not None
             url = proc.stdout.readline().strip()
             assert url.startswith("ws://127.0.0.1:")
-            assert url.endswith("/v1/realtime?model=gpt-realtime")
+            assert url.endswith("/v1/realtime?model=gpt-realtime-2")
             with sync_connect(url) as ws:
                 assert json.loads(ws.recv(TIMEOUT))["type"] == "session.created"
         finally:

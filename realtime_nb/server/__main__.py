@@ -8,6 +8,7 @@ import contextlib
 import logging
 import sys
 
+from ..models import DEFAULT_MODEL
 from .app import LocalServer
 
 log = logging.getLogger("realtime_nb.server")
@@ -48,7 +49,7 @@ async def serve_forever(args: argparse.Namespace) -> None:
         seed=args.seed,
     )
     async with server:
-        print(f"{server.url}?model=gpt-realtime", flush=True)
+        print(f"{server.url}?model={DEFAULT_MODEL}", flush=True)
         log.info("openai-python: AsyncOpenAI(websocket_base_url=%r)", server.base_url)
         await asyncio.Event().wait()
 

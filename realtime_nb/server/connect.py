@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from .. import protocol
-from ..models import REALTIME_MODELS
+from ..models import DEFAULT_MODEL, REALTIME_MODELS
 
 #: Models the service admits on ``/v1/realtime`` (the SDK's session ``model`` Literal, kept in
 #: :mod:`realtime_nb.models`); ``LocalServer(models=...)`` adds more.
@@ -140,7 +140,7 @@ def admit(request: ConnectRequest, config: ServerConfig) -> Admitted | Refused:
     if query.get("intent") == "transcription" and not model:
         kind = "transcription"
     elif query.get("call_id") and not model:
-        model = "gpt-realtime"  # sideband: attach to an existing call
+        model = DEFAULT_MODEL  # sideband: attach to an existing call (its model is unknown)
     elif not model:
         return Refused(
             "missing_model",
