@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from . import audio as audio_mod
@@ -48,6 +49,7 @@ from .errors import (
     server_error_from_event,
 )
 from .events import EventLog, EventRow, audio_marker, extract_audio, printable
+from .models import shutdown_notice
 
 #: Longest raw text kept in a ``local.malformed_frame`` row.
 MALFORMED_SNIPPET = 200
@@ -129,6 +131,7 @@ class ClientProtocol:
         retain_audio, max_audio_seconds: see :class:`~realtime_nb.conversation.Conversation`.
         max_rows: rows the event log keeps.
         event_id_prefix: the client's ``event_id`` prefix (ids are ``prefix + counter``).
+        today: the date model shutdown notices are judged by (None: no notices).
     """
 
     def __init__(
@@ -139,6 +142,7 @@ class ClientProtocol:
         max_audio_seconds: float | None = 3600.0,
         max_rows: int | None = 50_000,
         event_id_prefix: str = "evt_",
+        today: date | None = None,
     ) -> None:
         self.beta = beta
         self.events = EventLog(max_rows=max_rows)
@@ -165,6 +169,10 @@ class ClientProtocol:
         self._last_error: dict[str, Any] | None = None
         self._replayed: set[str] = set()
         self._ids = protocol.IdFactory()
+        self._today = today
+        #: the shutdown notice for the session's model, if it has one (see realtime_nb.models)
+        self.model_notice: str | None = None
+        self._noticed_model: str | None = None
 
     # --- ids and sending ----------------------------------------------------------------------
     def next_event_id(self) -> str:
@@ -425,6 +433,13 @@ class ClientProtocol:
         self.session_config = session
         if event["type"] == "session.created" and isinstance(session.get("id"), str):
             self.session_id = session["id"]
+        model = session.get("model")
+        if self._today is not None and isinstance(model, str) and model != self._noticed_model:
+            self._noticed_model = model
+            self.model_notice = shutdown_notice(model, self._today)
+            if self.model_notice is not None:
+                self.local("local.model_notice", {"model": model, "notice": self.model_notice},
+                           t, wall)  # fmt: skip
         audio = _dict(session.get("audio"))
         try:
             self._input_format = audio_mod.format_name(_dict(audio.get("input")).get("format"))

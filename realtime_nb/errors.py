@@ -105,6 +105,10 @@ class ResponseFailed(RealtimeError):
         self.response = response
 
 
+class ModelShutdownWarning(FutureWarning):
+    """The session's model has an announced shutdown date (or is shut down): move off it."""
+
+
 class RealtimeTimeout(RealtimeError, TimeoutError):
     """Waited longer than the given timeout for the server."""
 

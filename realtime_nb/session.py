@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 import os
+import ssl as ssl_module
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -49,6 +52,7 @@ from .errors import (
     AuthenticationError,
     ConnectionClosed,
     ModelNotFoundError,
+    ModelShutdownWarning,
     RealtimeError,
     RealtimeTimeout,
     UsageError,
@@ -117,6 +121,7 @@ class RealtimeSession(SessionVerbs):
         max_reconnects: int = 5,
         on_reconnect: ReconnectCallback | None = None,
         renew_before_expiry_s: float | None = None,
+        ssl: ssl_module.SSLContext | None = None,
         endpoint: Endpoint | None = None,
     ) -> None:
         self.endpoint = endpoint or resolve_endpoint(
@@ -158,8 +163,10 @@ class RealtimeSession(SessionVerbs):
             max_audio_seconds=max_audio_seconds,
             max_rows=max_rows,
             event_id_prefix=f"evt_{os.getpid():x}{id(self) & 0xFFFF:04x}_",
+            today=datetime.date.today(),
         )
         self._send_queue_bytes = send_queue_bytes
+        self.ssl = ssl  # for wss:// with a private CA (LocalServer(tls=True).client_ssl_context())
         self._ws: ClientConnection | None = None
         self._queue: SendQueue | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -284,6 +291,7 @@ class RealtimeSession(SessionVerbs):
                     open_timeout=None,
                     close_timeout=self.close_timeout / 2,
                     compression=None,
+                    **self._tls_options(),
                 ),
                 self.connect_timeout,
             )
@@ -306,6 +314,10 @@ class RealtimeSession(SessionVerbs):
         self._start(self._write_loop(ws, self._queue), "writer")
         self._keepalive_task = self._start(self._keepalive(ws), "keepalive")
         event = await self._await(first, deadline, "session.created")
+        notice = self.protocol.model_notice
+        if notice is not None and not self.reconnects:
+            log.warning("%s", notice)
+            warnings.warn(notice, ModelShutdownWarning, stacklevel=3)
         if event["type"] == "session.created" and self.renew_before_expiry_s is not None:
             expires_at = self.session_config.get("expires_at")
             if isinstance(expires_at, int | float) and not isinstance(expires_at, bool):
@@ -316,6 +328,10 @@ class RealtimeSession(SessionVerbs):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._lost.wait(), min(1.0, self.close_timeout))
             raise server_error_from_event(event)
+
+    def _tls_options(self) -> dict[str, Any]:
+        """``ssl=`` for websockets only when given (it refuses one for a ``ws://`` URL)."""
+        return {"ssl": self.ssl} if self.ssl is not None else {}
 
     def _start(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=f"realtime-nb-{name}")

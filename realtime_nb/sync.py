@@ -81,6 +81,8 @@ class Session:
             self.server = LocalServer(**(server_options or {}))
             self.server.start()
             url = self.server.url
+            if self.server.tls:
+                options.setdefault("ssl", self.server.client_ssl_context())
         elif server_options:
             raise UsageError("server_options only applies to the offline stand-in (offline=True).")
         try:

@@ -33,6 +33,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--max-session-s", type=float, default=3600.0)
     parser.add_argument("--seed", type=int, default=None, help="deterministic ids")
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve wss:// with a throwaway certificate (prints the CA file to trust)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every connection")
     return parser.parse_args(argv)
 
@@ -47,10 +52,17 @@ async def serve_forever(args: argparse.Namespace) -> None:
         audio_speed=args.audio_speed,
         max_session_s=args.max_session_s,
         seed=args.seed,
+        tls=args.tls,
     )
     async with server:
         print(f"{server.url}?model={DEFAULT_MODEL}", flush=True)
         log.info("openai-python: AsyncOpenAI(websocket_base_url=%r)", server.base_url)
+        if server.ca_path is not None:
+            log.info(
+                "TLS with a throwaway CA: trust %s (node: NODE_EXTRA_CA_CERTS=%s)",
+                server.ca_path,
+                server.ca_path,
+            )
         await asyncio.Event().wait()
 
 

@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import json
 import logging
+import ssl
 import threading
 import time
 from collections import deque
@@ -45,6 +46,7 @@ from .state import (
     ServerConfig,
     route,
 )
+from .tls import LocalTLS, make_local_tls
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,8 @@ class LocalServer:
         ping_interval: seconds between server PINGs (None: none).
         seed: makes every id deterministic (per connection).
         faults: :class:`Faults` to inject.
+        tls: serve ``wss://`` with a throwaway certificate (clients trust :attr:`ca_path` or use
+            :meth:`client_ssl_context`); needs ``pip install 'realtime-nb[tls]'``.
         transcriber: ``(pcm_int16_24k) -> str`` (sync or async) for input transcription; by
             default transcripts are the labelled "[stand-in: 1.4 s of audio]".
     """
@@ -149,6 +153,7 @@ class LocalServer:
         seed: int | None = None,
         faults: Faults | None = None,
         transcriber: Callable[[Any], Any] | None = None,
+        tls: bool = False,
     ) -> None:
         if protocol not in ("ga", "beta"):
             raise ValueError(f"protocol must be 'ga' or 'beta', not {protocol!r}.")
@@ -163,6 +168,8 @@ class LocalServer:
         self.port: int | None = None
         self.responder = _resolve_responder(responder)
         self.transcriber = transcriber
+        self.tls = tls
+        self._tls: LocalTLS | None = None
         self.faults = faults or Faults()
         self.ping_interval = ping_interval
         self.config = ServerConfig(
@@ -193,13 +200,26 @@ class LocalServer:
     def url(self) -> str:
         """``ws://host:port/v1/realtime`` (clients add ``?model=...``)."""
         self._check_started()
-        return f"ws://{self._netloc}/v1/realtime"
+        return f"{self._scheme}://{self._netloc}/v1/realtime"
 
     @property
     def base_url(self) -> str:
         """``ws://host:port/v1``: openai-python's ``websocket_base_url``."""
         self._check_started()
-        return f"ws://{self._netloc}/v1"
+        return f"{self._scheme}://{self._netloc}/v1"
+
+    @property
+    def _scheme(self) -> str:
+        return "wss" if self.tls else "ws"
+
+    @property
+    def ca_path(self) -> Path | None:
+        """With ``tls=True``: the PEM file of the CA that signed this server's certificate."""
+        return self._tls.ca_path if self._tls is not None else None
+
+    def client_ssl_context(self) -> ssl.SSLContext | None:
+        """With ``tls=True``: an SSL context that trusts this server (for ``ssl=`` arguments)."""
+        return self._tls.client_context() if self._tls is not None else None
 
     def _check_started(self) -> None:
         if self.port is None:
@@ -239,6 +259,8 @@ class LocalServer:
         """Start serving on the running loop; returns self once the port is bound."""
         if self._server is not None:
             return self
+        if self.tls and self._tls is None:
+            self._tls = make_local_tls()
         self._server = await serve(
             self._handle,
             self.host,
@@ -248,6 +270,7 @@ class LocalServer:
             max_size=MAX_FRAME_BYTES,
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_interval,
+            ssl=self._tls.server_context if self._tls is not None else None,
         )
         sock = next(iter(self._server.sockets))
         self.port = sock.getsockname()[1]
@@ -263,6 +286,9 @@ class LocalServer:
         await server.wait_closed()
         for task in list(self._connections):
             task.cancel()
+        if self._tls is not None:
+            self._tls.cleanup()
+            self._tls = None
 
     async def __aenter__(self) -> LocalServer:
         return await self.astart()

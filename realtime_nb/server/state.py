@@ -376,6 +376,7 @@ class RealtimeServerProtocol:
                 "type",
             )
         params = ev.get("response") or {}
+        v.check_reasoning(self.session.get("model"), params.get("reasoning"), "response.reasoning")
         if len(set(params.get("output_modalities") or ())) > 1:
             raise v.Invalid(  # UNCONFIRMED code/message
                 "invalid_value",
