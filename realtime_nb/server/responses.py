@@ -24,17 +24,30 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import audio, protocol
+from ..models import supports_reasoning
 from ..synth import speech_like
 from .input_buffer import SAMPLES_PER_MS
 from .items import ItemStore, StoredItem
 from .outbox import Job, Outbox
 from .responders import Reply, ResponderContext, as_reply
 from .session_config import normalize_audio_field
-from .usage import RateLimiter, context_tokens, output_audio_tokens, response_usage, text_tokens
+from .usage import (
+    DEFAULT_REASONING_EFFORT,
+    RateLimiter,
+    context_tokens,
+    output_audio_tokens,
+    reasoning_tokens,
+    response_usage,
+    text_tokens,
+)
 
 CHUNK_MS = 100  # audio per response.output_audio.delta
 TEXT_STEP_MS = 50  # pacing of text deltas (audio-time equivalent) in text responses
 SYNTH_MS_PER_CHAR = 60
+
+#: What a reasoning model says before its answer (picked by response index). Real gpt-realtime-2
+#: preambles vary ("One moment.", "Let me check that."); these are the stand-in's fixed set.
+PREAMBLES: tuple[str, ...] = ("One moment.", "Let me check.", "Let me think about that.")
 
 
 @dataclass(slots=True)
@@ -76,6 +89,10 @@ class Run:
     finished: bool = False
     incomplete: bool = False
     audio_ms: float = 0.0
+    #: ``reasoning.effort`` in force (None: the model does not reason).
+    effort: str | None = None
+    #: Hidden reasoning tokens billed (inside output text tokens, §10).
+    reasoning_tokens: int = 0
 
 
 def split_words(text: str) -> list[str]:
@@ -125,6 +142,9 @@ class ResponseRunner:
         self.cache_prefix = (0, 0)
         self.rate_limits = RateLimiter()
         self.now = 0.0  # the time of the call being handled (steps read it)
+        # planning scratch (set by _plan): remaining output-token budget, start time
+        self._budget: int | None = None
+        self._start_at = 0.0
 
     # ------------------------------------------------------------------ time
     def next_due(self) -> float | None:
@@ -241,6 +261,7 @@ class ResponseRunner:
             context=list(context),
             usage_in=context_tokens(context, instr_tokens),
             instructions_tokens=instr_tokens,
+            effort=effort_in_force(session, params),
         )
         self.runs[rid] = run
         if default:
@@ -307,88 +328,117 @@ class ResponseRunner:
         self._finish(run, "failed", details, now)
 
     def _plan(self, run: Run, reply: Reply, now: float, seed: int) -> None:
-        """Lay out the response's steps from its reply."""
+        """Lay out the response's steps from its reply.
+
+        A reasoning model (``run.effort`` set, not ``"minimal"``) first says a short preamble
+        (:data:`PREAMBLES`) as its own message item, then the answer as a second one; its hidden
+        reasoning tokens (:func:`~.usage.reasoning_tokens`) are billed as output text.
+        """
         run.waiting = False
-        speed = self.audio_speed
-
-        def at(offset_ms: float) -> float:
-            return now if math.isinf(speed) else now + offset_ms / 1000.0 / speed
-
         raw_max = run.response["max_output_tokens"]
-        budget = None if raw_max == "inf" else int(raw_max)
+        self._budget = None if raw_max == "inf" else int(raw_max)
+        self._start_at = now
+        has_output = reply.text is not None or reply.audio is not None or reply.function_calls
+        if run.effort is not None:
+            run.reasoning_tokens = reasoning_tokens(run.effort)
+            if self._budget is not None:
+                self._budget = max(self._budget - run.reasoning_tokens, 0)
         offset = 0.0
         out_index = 0
-        if reply.text is not None or reply.audio is not None:
-            text = reply.text or ""
-            out = Output(out_index, "message", self.ids.item(), mode=run.mode)
+        if run.effort not in (None, "minimal") and has_output:
+            preamble = PREAMBLES[seed % len(PREAMBLES)]
+            offset = self._plan_message(run, out_index, preamble, None, offset, seed + 7919)
+            offset += CHUNK_MS if run.mode == "audio" else TEXT_STEP_MS
             out_index += 1
-            if run.mode == "audio":
-                pcm = reply.audio
-                if pcm is None:
-                    pcm = self._synth(text, seed)
-                if budget is not None:
-                    cost = text_tokens(text) + output_audio_tokens(len(pcm) / SAMPLES_PER_MS)
-                    if cost > budget:
-                        keep = budget / cost
-                        text = text[: int(len(text) * keep)]
-                        pcm = pcm[: int(len(pcm) * keep)]
-                        run.incomplete = True
-                    budget -= text_tokens(text) + output_audio_tokens(len(pcm) / SAMPLES_PER_MS)
-                wire = audio.encode_for_format(pcm, run.fmt)
-                step = audio.ms_to_bytes(CHUNK_MS, run.fmt)
-                chunks = [wire[i : i + step] for i in range(0, len(wire), step)]
-                words = split_words(text)
-                per_chunk: list[list[str]] = [[] for _ in chunks] or [[]]
-                for i, w in enumerate(words):
-                    per_chunk[min(len(per_chunk) - 1, i * len(per_chunk) // len(words))].append(w)
-                run.steps.append((at(0), functools.partial(self._step_item_added, run, out)))
-                run.steps.append((at(0), functools.partial(self._step_part_added, run, out)))
-                for j, words_j in enumerate(per_chunk):
-                    chunk = chunks[j] if j < len(chunks) else b""
-                    action = functools.partial(self._step_audio, run, out, words_j, chunk)
-                    run.steps.append((at(j * CHUNK_MS), action))
-                offset = max(len(chunks) - 1, 0) * CHUNK_MS
-                run.audio_ms = audio.bytes_to_ms(len(wire), run.fmt)
-            else:
-                if budget is not None:
-                    if text_tokens(text) > budget:
-                        text = text[: budget * 4]
-                        run.incomplete = True
-                    budget -= text_tokens(text)
-                words = split_words(text)
-                run.steps.append((at(0), functools.partial(self._step_item_added, run, out)))
-                run.steps.append((at(0), functools.partial(self._step_part_added, run, out)))
-                for i, w in enumerate(words):
-                    run.steps.append(
-                        (at(i * TEXT_STEP_MS), functools.partial(self._step_text, run, out, w))
-                    )
-                offset = max(len(words) - 1, 0) * TEXT_STEP_MS
-            run.steps.append(
-                (at(offset), functools.partial(self._close_output, run, out, "completed"))
-            )
+        if reply.text is not None or reply.audio is not None:
+            offset = self._plan_message(run, out_index, reply.text or "", reply.audio, offset, seed)
+            out_index += 1
         for name, arguments in reply.function_calls:
-            if budget is not None:
+            if self._budget is not None:
                 cost = text_tokens(name + arguments)
-                if cost > budget:
+                if cost > self._budget:
                     run.incomplete = True
                     break
-                budget -= cost
+                self._budget -= cost
             out = Output(
                 out_index, "function_call", self.ids.item(), name=name, call_id=self.ids.call()
             )
             out_index += 1
             pieces = [arguments[i : i + 16] for i in range(0, len(arguments), 16)]
-            run.steps.append((at(offset), functools.partial(self._step_item_added, run, out)))
+            run.steps.append((self._at(offset), functools.partial(self._step_item_added, run, out)))
             for piece in pieces:
-                run.steps.append((at(offset), functools.partial(self._step_args, run, out, piece)))
+                action = functools.partial(self._step_args, run, out, piece)
+                run.steps.append((self._at(offset), action))
             run.steps.append(
-                (at(offset), functools.partial(self._close_output, run, out, "completed"))
+                (self._at(offset), functools.partial(self._close_output, run, out, "completed"))
             )
         if run.incomplete:
             status, details = "incomplete", {"type": "incomplete", "reason": "max_output_tokens"}
         else:
             status, details = "completed", None
-        run.steps.append((at(offset), lambda: self._finish(run, status, details, self.now)))
+        run.steps.append((self._at(offset), lambda: self._finish(run, status, details, self.now)))
+
+    def _at(self, offset_ms: float) -> float:
+        """When a step ``offset_ms`` (audio time) into the response being planned is due."""
+        speed = self.audio_speed
+        start = self._start_at
+        return start if math.isinf(speed) else start + offset_ms / 1000.0 / speed
+
+    def _plan_message(
+        self,
+        run: Run,
+        index: int,
+        text: str,
+        pcm: np.ndarray | None,
+        base: float,
+        seed: int,
+    ) -> float:
+        """Lay out one assistant message item starting ``base`` ms in; return where it ends."""
+        at = self._at
+        out = Output(index, "message", self.ids.item(), mode=run.mode)
+        budget = self._budget
+        if run.mode == "audio":
+            if pcm is None:
+                pcm = self._synth(text, seed)
+            if budget is not None:
+                cost = text_tokens(text) + output_audio_tokens(len(pcm) / SAMPLES_PER_MS)
+                if cost > budget:
+                    keep = budget / cost
+                    text = text[: int(len(text) * keep)]
+                    pcm = pcm[: int(len(pcm) * keep)]
+                    run.incomplete = True
+                budget -= text_tokens(text) + output_audio_tokens(len(pcm) / SAMPLES_PER_MS)
+            wire = audio.encode_for_format(pcm, run.fmt)
+            step = audio.ms_to_bytes(CHUNK_MS, run.fmt)
+            chunks = [wire[i : i + step] for i in range(0, len(wire), step)]
+            words = split_words(text)
+            per_chunk: list[list[str]] = [[] for _ in chunks] or [[]]
+            for i, w in enumerate(words):
+                per_chunk[min(len(per_chunk) - 1, i * len(per_chunk) // len(words))].append(w)
+            run.steps.append((at(base), functools.partial(self._step_item_added, run, out)))
+            run.steps.append((at(base), functools.partial(self._step_part_added, run, out)))
+            for j, words_j in enumerate(per_chunk):
+                chunk = chunks[j] if j < len(chunks) else b""
+                action = functools.partial(self._step_audio, run, out, words_j, chunk)
+                run.steps.append((at(base + j * CHUNK_MS), action))
+            end = base + max(len(chunks) - 1, 0) * CHUNK_MS
+            run.audio_ms += audio.bytes_to_ms(len(wire), run.fmt)
+        else:
+            if budget is not None:
+                if text_tokens(text) > budget:
+                    text = text[: budget * 4]
+                    run.incomplete = True
+                budget -= text_tokens(text)
+            words = split_words(text)
+            run.steps.append((at(base), functools.partial(self._step_item_added, run, out)))
+            run.steps.append((at(base), functools.partial(self._step_part_added, run, out)))
+            for i, w in enumerate(words):
+                action = functools.partial(self._step_text, run, out, w)
+                run.steps.append((at(base + i * TEXT_STEP_MS), action))
+            end = base + max(len(words) - 1, 0) * TEXT_STEP_MS
+        self._budget = budget
+        run.steps.append((at(end), functools.partial(self._close_output, run, out, "completed")))
+        return end
 
     def _synth(self, text: str, seed: int) -> np.ndarray:
         seconds = max(0.2, len(text) * SYNTH_MS_PER_CHAR / 1000)
@@ -572,6 +622,7 @@ class ResponseRunner:
             else:
                 out_text += text_tokens(out.text)
                 out_audio += output_audio_tokens(audio.bytes_to_ms(len(out.audio), run.fmt))
+        out_text += run.reasoning_tokens  # §10: reasoning is billed inside output text tokens
         if self.cache_prefix == (0, 0) and run.default:
             prefix = (run.instructions_tokens, 0)
         else:
@@ -579,7 +630,27 @@ class ResponseRunner:
         return response_usage(run.usage_in, (out_text, out_audio), prefix)
 
 
-__all__ = ["CHUNK_MS", "Output", "ResponseRunner", "Run", "split_words"]
+def effort_in_force(session: dict[str, Any], params: dict[str, Any]) -> str | None:
+    """The response's ``reasoning.effort`` (response over session over the default), or None
+    when the session's model does not reason (unknown models: treated as not reasoning)."""
+    if not supports_reasoning(session.get("model")):
+        return None
+    for source in (params, session):
+        effort = (source.get("reasoning") or {}).get("effort")
+        if effort:
+            return str(effort)
+    return DEFAULT_REASONING_EFFORT
+
+
+__all__ = [
+    "CHUNK_MS",
+    "PREAMBLES",
+    "Output",
+    "ResponseRunner",
+    "Run",
+    "effort_in_force",
+    "split_words",
+]
 
 
 def _acts_on(action: Callable[[], None], out: Output) -> bool:

@@ -20,9 +20,30 @@ TOKENS_PER_ITEM = 4
 TOKENS_PER_IMAGE = 85
 CACHE_BLOCK = 64
 
+#: Hidden reasoning tokens a reasoning model spends per response, by ``reasoning.effort``. The
+#: stand-in's own scale (the service's counts vary per prompt); billed inside output text
+#: tokens (§10: the SDK's usage has no separate reasoning field).
+REASONING_TOKENS: dict[str, int] = {
+    "minimal": 0,
+    "low": 24,
+    "medium": 64,
+    "high": 160,
+    "xhigh": 400,
+}
+#: The effort the stand-in assumes when neither session nor response sets one. The service's
+#: default is UNCONFIRMED (``session.created`` does not show it); the stand-in takes
+#: ``"minimal"`` (no preamble, no reasoning tokens) so that scripts and tests written for
+#: one-message replies keep their shape; set ``reasoning.effort`` to see preambles.
+DEFAULT_REASONING_EFFORT = "minimal"
+
 
 def text_tokens(text: str) -> int:
     return math.ceil(len(text) / 4) if text else 0
+
+
+def reasoning_tokens(effort: str) -> int:
+    """Hidden reasoning tokens one response spends at ``effort``."""
+    return REASONING_TOKENS.get(effort, REASONING_TOKENS[DEFAULT_REASONING_EFFORT])
 
 
 def input_audio_tokens(ms: float) -> int:
@@ -120,11 +141,14 @@ class RateLimiter:
 
 
 __all__ = [
+    "DEFAULT_REASONING_EFFORT",
     "RATE_LIMIT_TOKENS",
+    "REASONING_TOKENS",
     "RateLimiter",
     "context_tokens",
     "input_audio_tokens",
     "output_audio_tokens",
+    "reasoning_tokens",
     "response_usage",
     "text_tokens",
 ]
