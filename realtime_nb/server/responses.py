@@ -28,6 +28,7 @@ from ..models import supports_reasoning
 from ..synth import speech_like
 from .input_buffer import SAMPLES_PER_MS
 from .items import ItemStore, StoredItem
+from .mcp import call_output, planned_calls
 from .outbox import Job, Outbox
 from .responders import Reply, ResponderContext, as_reply
 from .session_config import normalize_audio_field
@@ -55,11 +56,12 @@ class Output:
     """One output item of a response while it is produced."""
 
     index: int
-    kind: Literal["message", "function_call"]
+    kind: Literal["message", "function_call", "mcp_call"]
     item_id: str
     mode: Literal["audio", "text"] = "audio"
     name: str = ""
     call_id: str = ""
+    server_label: str = ""  # mcp_call
     arguments: str = ""
     part_open: bool = False
     part_started: bool = False
@@ -93,6 +95,9 @@ class Run:
     effort: str | None = None
     #: Hidden reasoning tokens billed (inside output text tokens, §10).
     reasoning_tokens: int = 0
+    #: The tools in force (response over session): MCP servers among them are scripted.
+    tools: list[Any] = field(default_factory=list)
+    last_user_text: str | None = None
 
 
 def split_words(text: str) -> list[str]:
@@ -262,6 +267,7 @@ class ResponseRunner:
             usage_in=context_tokens(context, instr_tokens),
             instructions_tokens=instr_tokens,
             effort=effort_in_force(session, params),
+            tools=list(tools or []),
         )
         self.runs[rid] = run
         if default:
@@ -270,6 +276,7 @@ class ResponseRunner:
         self.responses_created += 1
         self.out.emit("response.created", response=copy.deepcopy(response))
         ctx = self._context(run, session_view, instructions, modalities, tools, index)
+        run.last_user_text = ctx.last_user_text
         try:
             result = responder(ctx)
             if inspect.isawaitable(result):
@@ -338,7 +345,11 @@ class ResponseRunner:
         raw_max = run.response["max_output_tokens"]
         self._budget = None if raw_max == "inf" else int(raw_max)
         self._start_at = now
-        has_output = reply.text is not None or reply.audio is not None or reply.function_calls
+        # Reply.mcp_calls is read with getattr: responders.py may not define it (see mcp.py)
+        mcp_calls = planned_calls(run.tools, getattr(reply, "mcp_calls", None), run.last_user_text)
+        has_output = (
+            reply.text is not None or reply.audio is not None or reply.function_calls or mcp_calls
+        )
         if run.effort is not None:
             run.reasoning_tokens = reasoning_tokens(run.effort)
             if self._budget is not None:
@@ -350,6 +361,18 @@ class ResponseRunner:
             offset = self._plan_message(run, out_index, preamble, None, offset, seed + 7919)
             offset += CHUNK_MS if run.mode == "audio" else TEXT_STEP_MS
             out_index += 1
+        for label, name, arguments in mcp_calls:
+            out = Output(out_index, "mcp_call", self.ids.item(), name=name, server_label=label)
+            out_index += 1
+            run.steps.append((self._at(offset), functools.partial(self._step_item_added, run, out)))
+            run.steps.append((self._at(offset), functools.partial(self._step_mcp, run, out)))
+            for piece in [arguments[i : i + 16] for i in range(0, len(arguments), 16)]:
+                action = functools.partial(self._step_args, run, out, piece)
+                run.steps.append((self._at(offset), action))
+            out.text = call_output(name, arguments)  # the scripted answer, shown when done
+            run.steps.append(
+                (self._at(offset), functools.partial(self._close_output, run, out, "completed"))
+            )
         if reply.text is not None or reply.audio is not None:
             offset = self._plan_message(run, out_index, reply.text or "", reply.audio, offset, seed)
             out_index += 1
@@ -456,6 +479,17 @@ class ResponseRunner:
                 "call_id": out.call_id,
                 "arguments": out.arguments,
             }
+        if out.kind == "mcp_call":
+            return {
+                "id": out.item_id,
+                "type": "mcp_call",
+                "server_label": out.server_label,
+                "name": out.name,
+                "arguments": out.arguments,
+                "output": out.text if status == "completed" else None,
+                "approval_request_id": None,
+                "error": None,
+            }
         content: list[dict[str, Any]] = []
         if out.part_started:
             if out.mode == "audio":
@@ -510,6 +544,9 @@ class ResponseRunner:
         if out.kind == "function_call":
             out.stored.item["arguments"] = out.arguments
             return
+        if out.kind == "mcp_call":
+            out.stored.item.update(self._shown(out, out.status))
+            return
         out.stored.item["content"] = self._shown(out, "in_progress")["content"]
         if out.mode == "audio":
             out.stored.audio[0] = (bytes(out.audio), run.fmt)
@@ -530,8 +567,21 @@ class ResponseRunner:
         self.out.emit("response.output_text.delta", **self._ids(run, out), delta=word)
         self._store_progress(run, out)
 
+    def _step_mcp(self, run: Run, out: Output) -> None:
+        self.out.emit("response.mcp_call.in_progress", item_id=out.item_id, output_index=out.index)
+
     def _step_args(self, run: Run, out: Output, piece: str) -> None:
         out.arguments += piece
+        if out.kind == "mcp_call":
+            self.out.emit(
+                "response.mcp_call_arguments.delta",
+                response_id=run.id,
+                item_id=out.item_id,
+                output_index=out.index,
+                delta=piece,
+            )
+            self._store_progress(run, out)
+            return
         self.out.emit(
             "response.function_call_arguments.delta",
             response_id=run.id,
@@ -568,13 +618,25 @@ class ResponseRunner:
                 name=out.name,
                 arguments=out.arguments,
             )
+        if out.kind == "mcp_call" and status == "completed":
+            self.out.emit(
+                "response.mcp_call_arguments.done",
+                response_id=run.id,
+                item_id=out.item_id,
+                output_index=out.index,
+                arguments=out.arguments,
+            )
+            self.out.emit(
+                "response.mcp_call.completed", item_id=out.item_id, output_index=out.index
+            )
         out.done = True
         out.part_open = False
         out.status = status
         shown = self._shown(out, status)
         if out.stored is not None:
             self._store_progress(run, out)
-            out.stored.item["status"] = status
+            if out.kind != "mcp_call":  # the SDK's mcp_call item has no status
+                out.stored.item["status"] = status
             previous = self.store.previous_of(out.item_id)
             self.out.emit(
                 "conversation.item.done", previous_item_id=previous, item=copy.deepcopy(shown)
@@ -617,7 +679,7 @@ class ResponseRunner:
         """§6: the context re-billed as input (cached prefix in blocks of 64), output produced."""
         out_text = out_audio = 0
         for out in run.outputs:
-            if out.kind == "function_call":
+            if out.kind in ("function_call", "mcp_call"):
                 out_text += text_tokens(out.name + out.arguments)
             else:
                 out_text += text_tokens(out.text)

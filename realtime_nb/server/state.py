@@ -63,6 +63,7 @@ from .items import (
     input_audio_item,
     truncate,
 )
+from .mcp import announce_servers
 from .outbox import CloseRequest, Job, Outbox
 from .responders import ResponderContext, echo
 from .responses import CHUNK_MS, SYNTH_MS_PER_CHAR, TEXT_STEP_MS, ResponseRunner, Run, split_words
@@ -117,6 +118,8 @@ class RealtimeServerProtocol:
         # timers
         self._expiry: float | None = None
         self._idle_deadline: float | None = None
+        #: MCP server labels whose tools were listed (see .mcp)
+        self._mcp_listed: set[str] = set()
 
     # ------------------------------------------------------------------ connection lifecycle
     def open(self, now: float, wall: float = 0.0) -> list[dict[str, Any]]:
@@ -215,6 +218,9 @@ class RealtimeServerProtocol:
             if self.turn_detection and old_td is None:
                 self.input_buffer.restart_vad()
         self.out.emit("session.updated", session=self._session_view())
+        announce_servers(
+            self.out, self.ids, self.store, self.session.get("tools"), self._mcp_listed
+        )
 
     # ------------------------------------------------------------------ handlers: input audio
     def _on_append(self, ev: dict[str, Any], now: float) -> None:
