@@ -181,8 +181,9 @@ class Conversation:
                 i for i in (*self.items, *self._detached.values()) if i.response_id == response_id
             ]
         messages = [i for i in items if i.type == "message"]
-        text = "".join(i.text for i in messages)
-        transcript = "".join(i.transcript for i in messages)
+        # a reasoning model may answer in several messages (a short preamble, then the answer)
+        text = " ".join(i.text for i in messages if i.text)
+        transcript = " ".join(i.transcript for i in messages if i.transcript)
         pieces = [a for a in (i.audio() for i in messages) if a.size]
         if not pieces:
             pcm = _EMPTY
