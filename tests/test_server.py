@@ -174,7 +174,7 @@ async def test_server_pings() -> None:
 
 # --- §5 sequences end to end -------------------------------------------------------------------
 async def test_voice_turn_over_the_socket() -> None:
-    async with LocalServer(audio_speed=INF, seed=1) as srv, client(srv) as ws:
+    async with LocalServer(audio_speed=INF, seed=1, responder="echo") as srv, client(srv) as ws:
         await recv(ws)
         await send_audio(ws, utterance(1.2, lead_silence_s=0.6, tail_silence_s=0.8))
         events = await until(ws, "rate_limits.updated")
@@ -449,7 +449,7 @@ async def test_append_size_limits() -> None:
 
 # --- the threaded API, the CLI, openai-python ---------------------------------------------------
 def test_threaded_server_with_a_sync_client() -> None:
-    with LocalServer(audio_speed=INF, seed=5) as srv:
+    with LocalServer(audio_speed=INF, seed=5, responder="echo") as srv:
         assert repr(srv).startswith("LocalServer(127.0.0.1:")
         with sync_connect(srv.url + MODEL) as ws:
             assert json.loads(ws.recv(TIMEOUT))["type"] == "session.created"
@@ -498,7 +498,7 @@ def test_cli_prints_the_url_and_serves() -> None:
 async def test_openai_python_client_against_the_stand_in() -> None:
     from openai import AsyncOpenAI
 
-    async with LocalServer(audio_speed=INF) as srv:
+    async with LocalServer(audio_speed=INF, responder="echo") as srv:
         openai_client = AsyncOpenAI(api_key="sk-test", websocket_base_url=srv.base_url)
         async with openai_client.realtime.connect(model="gpt-realtime") as conn:
             await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})

@@ -149,7 +149,8 @@ def without_deltas(events: list[dict[str, Any]]) -> list[str]:
 # --- purity -----------------------------------------------------------------------------------
 SERVER = Path(__file__).parent.parent / "realtime_nb" / "server"
 #: The stand-in's I/O edge: every other module in server/ is sans-I/O.
-SERVER_EDGE = {"__init__.py", "__main__.py", "app.py", "tls.py"}  # tls.py writes a CA file
+# tls.py writes a CA file; speech.py runs espeak-ng/pocketsphinx (ctypes, a subprocess, locks)
+SERVER_EDGE = {"__init__.py", "__main__.py", "app.py", "tls.py", "speech.py"}
 SERVER_CORE = sorted(p.name for p in SERVER.glob("*.py") if p.name not in SERVER_EDGE)
 
 

@@ -77,7 +77,10 @@ async def test_rejected_update_raises_and_changes_nothing() -> None:
 
 
 async def test_text_turn_with_audio_answer() -> None:
-    async with LocalServer(audio_speed=FAST) as srv, RealtimeSession(srv.url) as s:
+    async with (
+        LocalServer(audio_speed=FAST, responder="echo") as srv,
+        RealtimeSession(srv.url) as s,
+    ):
         r = await s.ask("Say hi in three words")
         assert r.status == "completed"
         assert "Say hi in three words" in r.transcript
@@ -89,7 +92,10 @@ async def test_text_turn_with_audio_answer() -> None:
 
 
 async def test_text_only_exchange() -> None:
-    async with LocalServer(audio_speed=FAST) as srv, RealtimeSession(srv.url) as s:
+    async with (
+        LocalServer(audio_speed=FAST, responder="echo") as srv,
+        RealtimeSession(srv.url) as s,
+    ):
         await s.update_session(output_modalities=["text"])
         mark = s.events.last_seq
         r = await s.ask("Say hi in three words")
@@ -102,7 +108,10 @@ async def test_text_only_exchange() -> None:
 
 
 async def test_server_vad_voice_turn() -> None:
-    async with LocalServer(audio_speed=FAST) as srv, RealtimeSession(srv.url) as s:
+    async with (
+        LocalServer(audio_speed=FAST, responder="echo") as srv,
+        RealtimeSession(srv.url) as s,
+    ):
         user = speech(1.2)
         mark = s.events.last_seq
         sent_ms = await s.send_audio(user, audio.SAMPLE_RATE)
@@ -477,7 +486,10 @@ async def test_g711_both_ways() -> None:
             "output": {"format": {"type": "audio/pcmu"}},
         }
     }
-    async with LocalServer(audio_speed=FAST) as srv, RealtimeSession(srv.url, session=config) as s:
+    async with (
+        LocalServer(audio_speed=FAST, responder="echo") as srv,
+        RealtimeSession(srv.url, session=config) as s,
+    ):
         assert s.input_format == s.output_format == "g711_ulaw"
         await s.send_audio(speech(0.8), audio.SAMPLE_RATE)
         await s.commit()

@@ -21,7 +21,7 @@ JS = Path(__file__).resolve().parent.parent / "js"
 
 
 async def test_wss_with_the_stand_ins_ca_and_not_without_it() -> None:
-    async with LocalServer(audio_speed=math.inf, tls=True) as srv:
+    async with LocalServer(audio_speed=math.inf, tls=True, responder="echo") as srv:
         assert srv.url.startswith("wss://127.0.0.1:") and srv.base_url.startswith("wss://")
         ca_path = srv.ca_path
         assert ca_path is not None and ca_path.read_text().startswith("-----BEGIN")
@@ -43,7 +43,7 @@ def test_the_offline_session_trusts_its_own_tls_stand_in() -> None:
 def test_the_official_node_openai_package_completes_a_text_and_an_audio_turn() -> None:
     if not (JS / "node_modules" / "openai").exists():
         pytest.fail("js/node_modules/openai is missing: run `cd js && npm ci` (scripts/test does)")
-    with LocalServer(audio_speed=math.inf, tls=True) as srv:
+    with LocalServer(audio_speed=math.inf, tls=True, responder="echo") as srv:
         env = {**os.environ, "NODE_EXTRA_CA_CERTS": str(srv.ca_path)}
         base = srv.base_url.replace("wss://", "https://")
         out = subprocess.run(

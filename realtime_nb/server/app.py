@@ -36,6 +36,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from .. import protocol
+from .brain import Brain, default_responder
 from .responders import Responder, ResponderContext, echo, load_script, scripted
 from .state import (
     KNOWN_MODELS,
@@ -95,8 +96,12 @@ class Faults:
 
 
 def _resolve_responder(responder: Any) -> Callable[[ResponderContext], Any]:
-    if responder is None or responder == "echo":
+    if responder is None:
+        return default_responder()
+    if responder == "echo":
         return echo
+    if responder == "brain":
+        return Brain()
     if isinstance(responder, (str, Path)):
         return load_script(responder)
     if isinstance(responder, (list, tuple)):
@@ -104,8 +109,8 @@ def _resolve_responder(responder: Any) -> Callable[[ResponderContext], Any]:
     if callable(responder):
         return responder
     raise TypeError(
-        "responder must be 'echo', a path to a JSON script, a list of replies or a callable "
-        f"(ctx) -> Reply | str; got {type(responder).__name__}."
+        "responder must be 'echo', 'brain', a path to a JSON script, a list of replies or a "
+        f"callable (ctx) -> Reply | str; got {type(responder).__name__}."
     )
 
 
@@ -118,7 +123,9 @@ class LocalServer:
     ``websocket_base_url`` wants.
 
     Args:
-        responder: ``"echo"`` (default), a path to a JSON list of replies, a list of replies
+        responder: None (default: the offline :class:`~.brain.Brain` that listens with
+            pocketsphinx and speaks with espeak-ng, or ``"echo"`` when those are not installed),
+            ``"echo"``, ``"brain"``, a path to a JSON list of replies, a list of replies
             (see :func:`~.responders.scripted`), or any ``(ctx) -> Reply | str`` callable
             (sync or async). One responder serves every connection.
         api_key: when set, clients must present it (Bearer, ``api-key`` header or query, or
@@ -135,7 +142,8 @@ class LocalServer:
         tls: serve ``wss://`` with a throwaway certificate (clients trust :attr:`ca_path` or use
             :meth:`client_ssl_context`); needs ``pip install 'realtime-nb[tls]'``.
         transcriber: ``(pcm_int16_24k) -> str`` (sync or async) for input transcription; by
-            default transcripts are the labelled "[stand-in: 1.4 s of audio]".
+            default the responder's own ``.transcriber`` (the brain's pocketsphinx), else
+            transcripts are the labelled "[stand-in: 1.4 s of audio]".
     """
 
     def __init__(
@@ -143,7 +151,7 @@ class LocalServer:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        responder: Responder | str | Path | Iterable[Any] | None = "echo",
+        responder: Responder | str | Path | Iterable[Any] | None = None,
         api_key: str | None = None,
         models: Iterable[str] | None = None,
         protocol: Literal["ga", "beta"] = "ga",
@@ -167,7 +175,7 @@ class LocalServer:
         self._requested_port = port
         self.port: int | None = None
         self.responder = _resolve_responder(responder)
-        self.transcriber = transcriber
+        self.transcriber = transcriber or getattr(self.responder, "transcriber", None)
         self.tls = tls
         self._tls: LocalTLS | None = None
         self.faults = faults or Faults()

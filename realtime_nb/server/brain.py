@@ -88,7 +88,8 @@ class Rule:
     answer: Callable[[re.Match[str], ResponderContext | None], str]
 
     def words(self) -> set[str]:
-        return set(re.findall(r"[a-z]{2,}", self.pattern.lower()))
+        bare = re.sub(r"\(\?P<\w+>|\\[a-zA-Z]", " ", self.pattern)  # group names, \b, \W
+        return set(re.findall(r"[a-z]{2,}", bare.lower()))
 
 
 def _number(word: str) -> float | None:
@@ -252,3 +253,22 @@ class Brain:
         if self.voice and reply.text and "audio" in ctx.output_modalities:
             reply.audio = speak(reply.text)
         return reply
+
+
+_shared: Brain | None = None
+
+
+def default_responder() -> Callable[[ResponderContext], Any]:
+    """The stand-in's default: one shared :class:`Brain` when speech imports, else ``echo``.
+
+    Shared because loading the pocketsphinx model takes ~0.4 s and every server would pay it.
+    """
+    global _shared
+    from .responders import echo
+    from .speech import speech_available
+
+    if not speech_available():
+        return echo
+    if _shared is None:
+        _shared = Brain()
+    return _shared
