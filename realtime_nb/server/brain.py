@@ -223,11 +223,15 @@ class Brain:
     def heard(self, ctx: ResponderContext) -> str | None:
         if ctx.last_user_text:
             return ctx.last_user_text
-        if ctx.last_user_audio is not None and self.transcriber is not None:
-            if isinstance(self.transcriber, Transcriber):
-                self.transcriber.set_hints(self.hints(ctx.tools))
-            return str(self.transcriber(ctx.last_user_audio))
-        return _heard_from_items(ctx)
+        transcript = _heard_from_items(ctx)
+        if ctx.last_user_audio is None or self.transcriber is None:
+            return transcript
+        if isinstance(self.transcriber, Transcriber):
+            wanted = self.hints(ctx.tools)
+            if transcript and self.transcriber.listens_for(wanted):
+                return transcript  # the server already transcribed it listening for these words
+            self.transcriber.set_hints(wanted)
+        return str(self.transcriber(ctx.last_user_audio))
 
     def text_for(self, ctx: ResponderContext) -> Reply:
         last = ctx.last_item

@@ -131,9 +131,16 @@ def _speak_cli(text: str, voice: str, words_per_minute: int) -> tuple[np.ndarray
         return np.frombuffer(f.readframes(f.getnframes()), np.int16), f.getframerate()
 
 
-def speak(text: str, *, voice: str = "en-us", words_per_minute: int = 160) -> np.ndarray | None:
-    """``text`` spoken by espeak-ng as 24 kHz int16 PCM, or None when espeak-ng is missing."""
-    engine = _Espeak.get()
+def speak(
+    text: str, *, voice: str = "en-us", words_per_minute: int = 140, cli: bool = False
+) -> np.ndarray | None:
+    """``text`` spoken by espeak-ng as 24 kHz int16 PCM, or None when espeak-ng is missing.
+
+    The in-process library's output varies by a few samples from call to call (enough to
+    change what pocketsphinx hears); ``cli=True`` runs a fresh ``espeak-ng`` process, which is
+    byte-for-byte repeatable, for tests that need the same audio every time.
+    """
+    engine = None if cli else _Espeak.get()
     if engine is not None:
         pcm, rate = engine.synth(text, voice, words_per_minute), engine.rate
     else:
@@ -163,9 +170,16 @@ class Transcriber:
         self.hints: set[str] = set()
         self.set_hints(hints)
 
-    def set_hints(self, hints: Iterable[str]) -> None:
+    def _known(self, hints: Iterable[str]) -> set[str]:
         words = {w for h in hints for w in _WORD.findall(h.lower())}
-        words = {w for w in words if self._decoder.lookup_word(w) is not None}
+        return {w for w in words if self._decoder.lookup_word(w) is not None}
+
+    def listens_for(self, hints: Iterable[str]) -> bool:
+        """Whether the grammar pass already covers these hints (words it can know)."""
+        return self._known(hints) <= self.hints
+
+    def set_hints(self, hints: Iterable[str]) -> None:
+        words = self._known(hints)
         if words == self.hints:
             return
         with self._lock:
