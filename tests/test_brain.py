@@ -21,6 +21,8 @@ def test_rule_table_answers() -> None:
     assert answer_text("what is 3 plus 4") == "3 plus 4 is 7."
     assert answer_text("What is three times five?") == "three times five is 15."
     assert answer_text("what is 7 divided by 0") == "I cannot divide by zero."
+    assert answer_text("what the three plus four") == "three plus four is 7."  # as often heard
+    assert answer_text("morning") == "Hello! I am the offline realtime-nb stand-in."
     assert answer_text("repeat after me the cat sat on the mat") == "the cat sat on the mat"
     assert answer_text("good morning") == "Hello! I am the offline realtime-nb stand-in."
     assert answer_text("what time is it").startswith("It is ")

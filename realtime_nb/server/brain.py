@@ -116,7 +116,7 @@ def _arithmetic(m: re.Match[str], _ctx: ResponderContext | None) -> str:
 _NUM = r"(?:\d+(?:\.\d+)?|" + "|".join(_NUMBERS) + ")"
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
-        rf"\bwhat is (?P<a>{_NUM}) (?P<op>plus|minus|times|divided by) (?P<b>{_NUM})\b",
+        rf"\b(?P<a>{_NUM}) (?P<op>plus|minus|times|divided by) (?P<b>{_NUM})\b",
         _arithmetic,
     ),
     Rule(r"\brepeat after me\b\W*(?P<rest>.+)", lambda m, _c: m["rest"].strip()),
@@ -125,7 +125,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         lambda _m, _c: f"It is {_dt.datetime.now():%H:%M}.",
     ),
     Rule(
-        r"\b(hello|hi|hey|good morning|good afternoon|good evening)\b",
+        r"\b(hello|hi|hey|(good )?morning|(good )?afternoon|(good )?evening)\b",
         lambda _m, _c: "Hello! I am the offline realtime-nb stand-in.",
     ),
 )

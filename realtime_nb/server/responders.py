@@ -12,6 +12,9 @@ Built-ins:
 - :func:`echo` — plays the user's own audio back ("You said something for 1.4 seconds."),
   repeats text ("You said: …"), and reports tool results ("Tool get_weather returned: …").
 - :func:`scripted` — deterministic replies from a list, for tests.
+
+The server's default responder is :class:`~.brain.Brain` (it listens with pocketsphinx and
+speaks with espeak-ng; ``pip install 'realtime-nb[speech]'``) and ``echo`` when those are absent.
 """
 
 from __future__ import annotations
