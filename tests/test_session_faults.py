@@ -133,15 +133,19 @@ async def test_close_returns_within_the_bound_while_the_send_buffer_is_full() ->
 
 
 def test_sync_close_leaves_no_thread_or_task_behind() -> None:
-    with LocalServer(audio_speed=FAST) as srv:
+    from realtime_nb import _loop
+
+    with LocalServer(audio_speed=FAST, responder="echo") as srv:
+        users_before = _loop._shared_users  # other tests' sessions may still hold the loop
         before = {t.name for t in threading.enumerate()}
         s = Session(srv.url)
         s.ask("hello")
         loop = s.loop
         s.close()
-        assert not loop.alive  # the last session using the shared loop stopped its thread
-        after = {t.name for t in threading.enumerate()}
-        assert after <= before
+        assert _loop._shared_users == users_before
+        if users_before == 0:
+            assert not loop.alive  # the last session using the shared loop stopped its thread
+            assert {t.name for t in threading.enumerate()} <= before
 
 
 # --- the raw send queue is bounded ----------------------------------------------------------------
