@@ -300,6 +300,11 @@ class ClientProtocol:
         payload = {"type": event["type"], "event_id": event["event_id"], "audio": marker}
         return self.prepare(event, pcm=logged_pcm, log_payload=payload)
 
+    @property
+    def dropping(self) -> bool:
+        """A run of dropped mic frames is open (its totals row is not written yet)."""
+        return self._drop_run is not None
+
     def drop_mic(self, nbytes: int, reason: str, t: float, wall: float) -> None:
         """Count a live mic frame dropped by rule; one row starts a run, one ends it."""
         self.dropped_audio_frames += 1

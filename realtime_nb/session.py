@@ -670,8 +670,9 @@ class RealtimeSession(SessionVerbs):
                 len(pcm), f"send backlog over {MIC_BACKLOG_LIMIT // 1024} KiB (slow link)"
             )
         out = self.protocol.append_event(pcm, event_id=event_id)
-        t, wall = self.now()
-        self.protocol.end_drop_run(t, wall)
+        if self.protocol.dropping:  # this frame got through: the run of drops ends here
+            t, wall = self.now()
+            self.protocol.end_drop_run(t, wall)
         if out is not None:
             self._queue.put_nowait(out)
         return True

@@ -7,6 +7,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
@@ -238,14 +239,25 @@ class EventLog:
         return self._seq - len(self._rows)
 
     def since(self, seq: int) -> list[EventRow]:
-        """Rows with a sequence number above ``seq`` (for live UIs polling for new rows)."""
-        if self._seq <= seq:
-            return []
-        rows = self._snapshot()
-        start = len(rows)
-        while start > 0 and rows[start - 1].seq > seq:
-            start -= 1
-        return rows[start:]
+        """Rows with a sequence number above ``seq`` (for live UIs polling for new rows).
+
+        Reads only the newest rows: the widget polls 10×/s and copying a 50,000-row log each
+        time would not do. Rows appended meanwhile make the slice start later, which the loop
+        notices and widens; a read interrupted by another thread (rare: the garbage collector
+        can run Python code while the slice grows) falls back to a full snapshot.
+        """
+        rows = self._rows
+        n = self._seq - seq
+        try:
+            while n > 0:
+                newest = list(islice(reversed(rows), n))
+                if len(newest) == len(rows) or newest[-1].seq <= seq + 1:
+                    newest.reverse()
+                    return [row for row in newest if row.seq > seq]
+                n += newest[-1].seq - seq - 1  # rows arrived while we read: take more
+        except RuntimeError:  # "deque mutated during iteration"
+            return [row for row in self._snapshot() if row.seq > seq]
+        return []
 
     def filter(
         self,
