@@ -28,7 +28,7 @@ import numpy as np
 from ..audio import resample
 from ..protocol import SAMPLE_RATE
 
-__all__ = ["Transcriber", "speak", "speech_available", "stt_available", "tts_available"]
+__all__ = ["Heard", "Transcriber", "speak", "speech_available", "stt_available", "tts_available"]
 
 _STT_RATE = 16_000
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -152,10 +152,27 @@ def speak(
 
 
 _WORD = re.compile(r"[a-z][a-z']*")
+_FILLERS = frozenset({"<s>", "</s>", "<sil>", "[NOISE]", "[SPEECH]"})
+_ALTERNATE = re.compile(r"\(\d+\)$")  # pocketsphinx marks alternate pronunciations "the(2)"
+
+
+class Heard(str):
+    """A transcript that also carries each word's posterior probability from the decoder.
+
+    A ``str`` so every caller that wants text keeps working; the server reads ``.words`` to
+    send honest ``logprobs`` (one entry per word, natural log of pocketsphinx's posterior).
+    """
+
+    words: tuple[tuple[str, float], ...]
+
+    def __new__(cls, text: str, words: Iterable[tuple[str, float]] = ()) -> Heard:
+        heard = super().__new__(cls, text)
+        heard.words = tuple(words)
+        return heard
 
 
 class Transcriber:
-    """``(pcm_int16_24k) -> str`` with pocketsphinx (plugs into ``LocalServer(transcriber=...)``).
+    """``(pcm_int16_24k) -> Heard`` (a str) with pocketsphinx; ``LocalServer(transcriber=...)``.
 
     ``hints``: words or phrases to listen for. Words missing from the bundled dictionary are
     dropped. With hints, a grammar pass (any sequence of hinted words) runs beside the general
@@ -192,18 +209,25 @@ class Transcriber:
                 )
                 self._decoder.add_jsgf_string("hints", grammar)
 
-    def _decode(self, pcm16k: bytes, search: str) -> str:
+    def _decode(self, pcm16k: bytes, search: str) -> Heard:
         self._decoder.activate_search(search)
         self._decoder.start_utt()
         self._decoder.process_raw(pcm16k, full_utt=True)
         self._decoder.end_utt()
         hyp = self._decoder.hyp()
-        return hyp.hypstr if hyp is not None else ""
+        if hyp is None:
+            return Heard("")
+        words = [
+            (_ALTERNATE.sub("", seg.word), float(seg.prob))
+            for seg in self._decoder.seg()
+            if seg.word not in _FILLERS
+        ]
+        return Heard(hyp.hypstr, words)
 
-    def __call__(self, pcm: np.ndarray) -> str:
+    def __call__(self, pcm: np.ndarray) -> Heard:
         pcm = np.asarray(pcm, dtype=np.int16)
         if pcm.size == 0:
-            return ""
+            return Heard("")
         pad = np.zeros(_STT_RATE // 5, np.int16)  # a little silence helps the endpointing
         audio = np.concatenate([pad, resample(pcm, SAMPLE_RATE, _STT_RATE), pad]).tobytes()
         with self._lock:

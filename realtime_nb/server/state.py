@@ -68,6 +68,7 @@ from .outbox import CloseRequest, Job, Outbox
 from .responders import ResponderContext, echo
 from .responses import CHUNK_MS, SYNTH_MS_PER_CHAR, TEXT_STEP_MS, ResponseRunner, Run, split_words
 from .session_config import DEFAULT_INSTRUCTIONS, default_session, merge_session, session_view
+from .transcription import LOGPROBS_INCLUDE, languages, transcript_pieces, transcription_usage
 from .usage import RATE_LIMIT_TOKENS, text_tokens
 from .vad import EnergyVad
 
@@ -307,22 +308,33 @@ class RealtimeServerProtocol:
         if inspect.isawaitable(result):
             self.out.add_job(Job("transcript", stored.id, result, seconds))
         else:
-            self._transcribed(stored.id, str(result), seconds)
+            self._transcribed(
+                stored.id, result if isinstance(result, str) else str(result), seconds
+            )
 
-    def _transcribed(self, item_id: str, text: str, seconds: float) -> None:
-        self.out.emit(
-            "conversation.item.input_audio_transcription.delta",
-            item_id=item_id,
-            content_index=0,
-            delta=text,
-        )
-        self.out.emit(
-            "conversation.item.input_audio_transcription.completed",
-            item_id=item_id,
-            content_index=0,
-            transcript=text,
-            usage={"type": "duration", "seconds": seconds},
-        )
+    def _transcribed(self, item_id: str, heard: str, seconds: float) -> None:
+        transcription = self.session["audio"]["input"].get("transcription") or {}
+        model = transcription.get("model")
+        want_logprobs = LOGPROBS_INCLUDE in (self.session.get("include") or [])
+        pieces, logprobs = transcript_pieces(model, heard, want_logprobs=want_logprobs)
+        for piece in pieces:
+            delta: dict[str, Any] = {"item_id": item_id, "content_index": 0, "delta": piece.text}
+            if piece.logprobs is not None:
+                delta["logprobs"] = piece.logprobs
+            self.out.emit("conversation.item.input_audio_transcription.delta", **delta)
+        text = str(heard)
+        completed: dict[str, Any] = {
+            "item_id": item_id,
+            "content_index": 0,
+            "transcript": text,
+            "usage": transcription_usage(model, seconds, text),
+        }
+        if logprobs is not None:
+            completed["logprobs"] = logprobs
+        found = languages(model, text)
+        if found is not None:
+            completed["languages"] = found
+        self.out.emit("conversation.item.input_audio_transcription.completed", **completed)
         stored = self.store.items.get(item_id)
         if stored is not None:
             stored.item["content"][0]["transcript"] = text
@@ -503,7 +515,8 @@ class RealtimeServerProtocol:
         elif error is not None:
             self._transcription_failed(job.key, error)
         else:
-            self._transcribed(job.key, str(result), job.seconds)
+            heard = result if isinstance(result, str) else str(result)
+            self._transcribed(job.key, heard, job.seconds)
         self._run_due(now)
         return self.out.drain()
 
