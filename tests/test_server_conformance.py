@@ -55,6 +55,10 @@ GA_EMITTED = frozenset(
         "response.output_audio_transcript.delta", "response.output_audio_transcript.done",
         "response.function_call_arguments.delta", "response.function_call_arguments.done",
         "rate_limits.updated",
+        "mcp_list_tools.in_progress", "mcp_list_tools.completed", "mcp_list_tools.failed",
+        "response.mcp_call.in_progress", "response.mcp_call_arguments.delta",
+        "response.mcp_call_arguments.done", "response.mcp_call.completed",
+        "response.mcp_call.failed",
     }
 )  # fmt: skip
 
@@ -109,6 +113,7 @@ def test_every_event_type_the_server_emits_is_schema_valid() -> None:
         "Hello there, this is a scripted reply.",
         Reply(text="Let me check.", function_calls=[("get_weather", '{"city":"Paris"}')]),
         Reply(text="A long answer " * 20),
+        Reply(text="Asking the tools.", mcp_calls=[("add", {"a": 1, "b": 2}), ("fail", {})]),
     ]
     state = RealtimeServerProtocol(
         ConnectRequest("/v1/realtime?model=gpt-realtime"),
@@ -152,6 +157,11 @@ def test_every_event_type_the_server_emits_is_schema_valid() -> None:
     send({"type": "response.create"})  # text reply with a function call
     seen.extend(state.poll(100.0))  # idle timeout → timeout_triggered + a response
     send({"type": "input_audio_buffer.clear"})
+    mcp = {"type": "mcp", "server_label": "calc", "server_url": "https://mcp.example.com/"}
+    down = {"type": "mcp", "server_label": "down", "server_url": "https://mcp.example.invalid/"}
+    send({"type": "session.update", "session": {"type": "realtime", "tools": [mcp, down]}})
+    seen.extend(state.poll(200.0))  # the idle-timeout response has finished
+    send({"type": "response.create"}, 200.0)  # two MCP calls: one completes, one fails
     send({"type": "conversation.item.delete", "item_id": user_item})
     send({"type": "response.create"})  # the script is exhausted: a failed response
     send({"type": "nope"})

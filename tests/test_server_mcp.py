@@ -6,25 +6,16 @@ unknown fields, so these tests also pin the ``mcp_list_tools`` and ``mcp_call`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from realtime_nb.conversation import Conversation
 from realtime_nb.server import Reply, scripted
 from tests.test_server_state import Harness, types
 
-
-@dataclass
-class McpReply(Reply):
-    """A reply with ``mcp_calls`` (the stand-in reads the field with getattr)."""
-
-    mcp_calls: list[tuple[str, Any]] = field(default_factory=list)
-
-
 MCP = {
     "type": "mcp",
     "server_label": "clock",
-    "server_url": "https://example.invalid/mcp",
+    "server_url": "https://mcp.example.com/mcp",
     "require_approval": "never",
 }
 
@@ -49,7 +40,7 @@ def test_session_update_lists_the_scripted_tools_once() -> None:
     ]
     item = out[-1]["item"]
     assert item["type"] == "mcp_list_tools" and item["server_label"] == "clock"
-    assert {t["name"] for t in item["tools"]} == {"get_time", "add"}
+    assert {t["name"] for t in item["tools"]} == {"get_time", "add", "fail"}
     again = h.send(type="session.update", session={"type": "realtime", "tools": [MCP]})
     assert types(again) == ["session.updated"]
 
@@ -82,7 +73,7 @@ def test_mentioning_a_tool_makes_an_mcp_call_before_the_answer() -> None:
 
 
 def test_reply_mcp_calls_script_the_call_and_its_arguments() -> None:
-    reply = McpReply(text="Five.", mcp_calls=[("add", {"a": 2, "b": 3})])
+    reply = Reply(text="Five.", mcp_calls=[("add", {"a": 2, "b": 3})])
     h = Harness("/v1/realtime?model=gpt-realtime-1.5", responder=scripted([reply]))
     h.send(type="session.update", session={"type": "realtime", "tools": [MCP]})
     out = _ask(h, "two plus three")
@@ -108,3 +99,28 @@ def test_client_conversation_takes_the_mcp_events_without_crashing() -> None:
         conv.apply(event)
     kinds = [i.type for i in conv.items]
     assert "mcp_list_tools" in kinds and "mcp_call" in kinds
+
+
+def test_an_unreachable_server_fails_its_listing_and_is_never_called() -> None:
+    h = Harness("/v1/realtime?model=gpt-realtime-2")
+    down = {**MCP, "server_label": "down", "server_url": "https://mcp.example.invalid/"}
+    out = h.send(type="session.update", session={"type": "realtime", "tools": [down]})
+    assert types(out)[2:4] == ["mcp_list_tools.in_progress", "mcp_list_tools.failed"]
+    assert out[-1]["item"]["tools"] == []
+    assert "mcp_call" not in {e.get("item", {}).get("type") for e in _ask(h, "get_time please")}
+
+
+def test_a_failing_tool_sends_mcp_call_failed_with_its_error() -> None:
+    h = Harness(
+        "/v1/realtime?model=gpt-realtime-2",
+        responder=scripted([Reply(text="Trying.", mcp_calls=[("fail", {"reason": "disk full"})])]),
+    )
+    h.send(type="session.update", session={"type": "realtime", "tools": [MCP]})
+    out = _ask(h, "try it")
+    assert "response.mcp_call.failed" in types(out)
+    assert "response.mcp_call.completed" not in types(out)
+    done = next(e for e in out if e["type"] == "response.done")["response"]
+    call = next(o for o in done["output"] if o["type"] == "mcp_call")
+    assert call["output"] is None
+    assert call["error"] == {"type": "tool_execution_error", "message": "disk full"}
+    assert done["status"] == "completed"

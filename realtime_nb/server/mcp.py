@@ -8,10 +8,17 @@ happen, in the SDK's event shapes (openai-python ``types/realtime``):
   joins the conversation (``conversation.item.added``), ``mcp_list_tools.in_progress``,
   ``mcp_list_tools.completed``, then ``conversation.item.done`` with the tools
   (``allowed_tools`` filters them by name);
-- a response calls a tool when the responder's reply asks for it (``Reply.mcp_calls``, read with
-  ``getattr`` so older replies still work: ``(tool_name, arguments)`` pairs) or, failing that,
-  when the last user text names a tool marked ``by_mention`` (``get_time``). The call is an
-  ``mcp_call`` output item whose ``output`` is the scripted answer (:func:`call_output`).
+- a response calls a tool when the responder's reply asks for it (``Reply.mcp_calls``:
+  ``(tool_name, arguments)`` pairs) or, failing that, when the last user text names a tool
+  marked ``by_mention`` (``get_time``). The call is an ``mcp_call`` output item whose ``output``
+  is the scripted answer (:func:`call_output`).
+
+Failures, so clients can be tried against them:
+
+- a server whose ``server_url`` host ends in ``.invalid`` (a name reserved never to resolve)
+  cannot be listed: ``mcp_list_tools.failed`` and an item with no tools;
+- the scripted tool ``fail`` raises: ``response.mcp_call.failed`` and the item's ``error`` is a
+  ``tool_execution_error`` (its ``output`` stays null).
 
 The event order inside a response follows the Responses API's MCP events (UNCONFIRMED for
 Realtime). ``require_approval`` is not honoured: scripted calls never wait for approval. Pure.
@@ -25,6 +32,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..protocol import IdFactory
 from .items import ItemStore, StoredItem
@@ -56,6 +64,14 @@ def _add(args: dict[str, Any]) -> str:
     return str(float(args.get("a", 0)) + float(args.get("b", 0)))
 
 
+class ToolExecutionError(Exception):
+    """A scripted tool failed; its message becomes the call's ``tool_execution_error``."""
+
+
+def _fail(args: dict[str, Any]) -> str:
+    raise ToolExecutionError(str(args.get("reason") or "The scripted tool 'fail' always fails."))
+
+
 #: The tools every declared MCP server offers in the stand-in.
 FAKE_TOOLS: dict[str, FakeTool] = {
     tool.name: tool
@@ -77,6 +93,12 @@ FAKE_TOOLS: dict[str, FakeTool] = {
             },
             _add,
         ),
+        FakeTool(
+            "fail",
+            "Always fails (to try a client's handling of response.mcp_call.failed).",
+            {"type": "object", "properties": {"reason": {"type": "string"}}},
+            _fail,
+        ),
     )
 }
 
@@ -97,9 +119,15 @@ def allowed_tools(server: dict[str, Any]) -> list[FakeTool]:
     return [t for t in FAKE_TOOLS.values() if names is None or t.name in names]
 
 
+def unreachable(server: dict[str, Any]) -> bool:
+    """Whether the stand-in treats ``server`` as one it cannot reach (a ``.invalid`` host)."""
+    host = urlsplit(str(server.get("server_url") or "")).hostname or ""
+    return host == "invalid" or host.endswith(".invalid")
+
+
 def list_tools_item(item_id: str, server: dict[str, Any], done: bool) -> dict[str, Any]:
     """The ``mcp_list_tools`` item for ``server`` (empty until the listing is done)."""
-    tools = [t.listed() for t in allowed_tools(server)] if done else []
+    tools = [t.listed() for t in allowed_tools(server)] if done and not unreachable(server) else []
     return {
         "id": item_id,
         "type": "mcp_list_tools",
@@ -125,22 +153,26 @@ def announce_servers(
         out.emit("conversation.item.added", previous_item_id=previous, item=copy.deepcopy(item))
         out.emit("mcp_list_tools.in_progress", item_id=item_id)
         stored.item = list_tools_item(item_id, server, done=True)
-        out.emit("mcp_list_tools.completed", item_id=item_id)
+        failed = unreachable(server)
+        out.emit("mcp_list_tools.failed" if failed else "mcp_list_tools.completed", item_id=item_id)
         out.emit(
             "conversation.item.done", previous_item_id=previous, item=copy.deepcopy(stored.item)
         )
 
 
-def call_output(name: str, arguments: str) -> str:
-    """What the scripted tool ``name`` answers to ``arguments`` (JSON)."""
+def call_output(name: str, arguments: str) -> tuple[str | None, dict[str, Any] | None]:
+    """``(output, error)`` of the scripted tool ``name`` called with ``arguments`` (JSON)."""
     tool = FAKE_TOOLS.get(name)
     if tool is None:
-        return json.dumps({"error": f"unknown tool {name!r}"})
+        return json.dumps({"error": f"unknown tool {name!r}"}), None
     try:
         args = json.loads(arguments) if arguments else {}
     except ValueError:
         args = {}
-    return tool.answer(args if isinstance(args, dict) else {})
+    try:
+        return tool.answer(args if isinstance(args, dict) else {}), None
+    except ToolExecutionError as exc:
+        return None, {"type": "tool_execution_error", "message": str(exc)}
 
 
 def planned_calls(
@@ -152,7 +184,7 @@ def planned_calls(
     string or a dict); without it, a declared tool whose name appears in ``user_text`` is
     called with ``{}``. Tools no declared server allows are not called.
     """
-    servers = mcp_servers(tools)
+    servers = [s for s in mcp_servers(tools) if not unreachable(s)]
     if not servers:
         return []
 
@@ -181,10 +213,12 @@ def planned_calls(
 __all__ = [
     "FAKE_TOOLS",
     "FakeTool",
+    "ToolExecutionError",
     "allowed_tools",
     "announce_servers",
     "call_output",
     "list_tools_item",
     "mcp_servers",
     "planned_calls",
+    "unreachable",
 ]

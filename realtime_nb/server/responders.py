@@ -49,12 +49,14 @@ class Reply:
     ``text`` is the transcript (audio responses) or the text (text responses); ``audio`` is int16
     PCM at 24 kHz (synthesised from ``text`` when None and the response wants audio);
     ``function_calls`` are ``(name, arguments_json)`` pairs, each becoming a ``function_call``
-    item after the message.
+    item after the message; ``mcp_calls`` are ``(tool_name, arguments)`` pairs for the session's
+    scripted MCP servers (:mod:`.mcp`), each becoming an ``mcp_call`` item.
     """
 
     text: str | None = None
     audio: np.ndarray | None = None
     function_calls: list[tuple[str, str]] = field(default_factory=list)
+    mcp_calls: list[tuple[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.audio is not None:

@@ -62,6 +62,7 @@ class Output:
     name: str = ""
     call_id: str = ""
     server_label: str = ""  # mcp_call
+    error: dict[str, Any] | None = None  # mcp_call that failed: its tool_execution_error
     arguments: str = ""
     part_open: bool = False
     part_started: bool = False
@@ -345,8 +346,7 @@ class ResponseRunner:
         raw_max = run.response["max_output_tokens"]
         self._budget = None if raw_max == "inf" else int(raw_max)
         self._start_at = now
-        # Reply.mcp_calls is read with getattr: responders.py may not define it (see mcp.py)
-        mcp_calls = planned_calls(run.tools, getattr(reply, "mcp_calls", None), run.last_user_text)
+        mcp_calls = planned_calls(run.tools, reply.mcp_calls, run.last_user_text)
         has_output = (
             reply.text is not None or reply.audio is not None or reply.function_calls or mcp_calls
         )
@@ -369,7 +369,7 @@ class ResponseRunner:
             for piece in [arguments[i : i + 16] for i in range(0, len(arguments), 16)]:
                 action = functools.partial(self._step_args, run, out, piece)
                 run.steps.append((self._at(offset), action))
-            out.text = call_output(name, arguments)  # the scripted answer, shown when done
+            out.text, out.error = call_output(name, arguments)  # the scripted answer, when done
             run.steps.append(
                 (self._at(offset), functools.partial(self._close_output, run, out, "completed"))
             )
@@ -486,9 +486,9 @@ class ResponseRunner:
                 "server_label": out.server_label,
                 "name": out.name,
                 "arguments": out.arguments,
-                "output": out.text if status == "completed" else None,
+                "output": out.text if status == "completed" and out.error is None else None,
                 "approval_request_id": None,
-                "error": None,
+                "error": out.error if status == "completed" else None,
             }
         content: list[dict[str, Any]] = []
         if out.part_started:
@@ -626,8 +626,9 @@ class ResponseRunner:
                 output_index=out.index,
                 arguments=out.arguments,
             )
+            outcome = "failed" if out.error is not None else "completed"
             self.out.emit(
-                "response.mcp_call.completed", item_id=out.item_id, output_index=out.index
+                f"response.mcp_call.{outcome}", item_id=out.item_id, output_index=out.index
             )
         out.done = True
         out.part_open = False
