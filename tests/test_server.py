@@ -479,6 +479,8 @@ def test_constructor_checks_its_arguments() -> None:
 
 
 def test_cli_prints_the_url_and_serves() -> None:
+    from realtime_nb.server.speech import speech_available
+
     command = [sys.executable, "-m", "realtime_nb.server", "--port", "0", "--audio-speed", "inf"]
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
@@ -488,6 +490,8 @@ def test_cli_prints_the_url_and_serves() -> None:
             url = proc.stdout.readline().strip()
             assert url.startswith("ws://127.0.0.1:")
             assert url.endswith("/v1/realtime?model=gpt-realtime-2")
+            responder = "brain" if speech_available() else "echo"  # the default offline responder
+            assert proc.stdout.readline().strip() == f"responder: {responder}"
             with sync_connect(url) as ws:
                 assert json.loads(ws.recv(TIMEOUT))["type"] == "session.created"
         finally:

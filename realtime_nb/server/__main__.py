@@ -23,8 +23,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument(
         "--responder",
-        default="echo",
-        help="'echo' (default) or a JSON file with a list of scripted replies",
+        default=None,
+        help=(
+            "'brain' (listens and speaks offline; the default when the speech packages import),"
+            " 'echo' (the default without them), or a JSON file with a list of scripted replies"
+        ),
     )
     parser.add_argument("--api-key", default=None, help="require this key (default: any)")
     parser.add_argument("--protocol", choices=("ga", "beta"), default="ga")
@@ -42,6 +45,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def describe_responder(responder: object) -> str:
+    """A short name for the log: 'brain', 'echo' or the callable's name."""
+    name = getattr(responder, "__name__", None) or type(responder).__name__
+    return "brain" if name == "Brain" else str(name)
+
+
 async def serve_forever(args: argparse.Namespace) -> None:
     server = LocalServer(
         args.host,
@@ -56,6 +65,7 @@ async def serve_forever(args: argparse.Namespace) -> None:
     )
     async with server:
         print(f"{server.url}?model={DEFAULT_MODEL}", flush=True)
+        print(f"responder: {describe_responder(server.responder)}", flush=True)
         log.info("openai-python: AsyncOpenAI(websocket_base_url=%r)", server.base_url)
         if server.ca_path is not None:
             log.info(
