@@ -56,3 +56,14 @@ def test_hints_make_keywords_reliable() -> None:
     assert "paris" in hinted(weather) and "weather" in hinted(weather)
     assert "three plus four" in hinted(sum_)
     assert hinted.listens_for(["paris", "zzqx"]) and not hinted.listens_for(["sheep"])
+
+
+def test_repeat_after_me_keeps_the_speakers_own_words() -> None:
+    """After "after me" the grammar pass (hinted words only) gives way to the general pass,
+    by time, so the words to repeat are not forced into the brain's vocabulary."""
+    brain = Brain(voice=False)
+    heard = brain.transcriber(speech.speak("repeat after me the sky is blue", cli=True))
+    assert "after me" in heard
+    rest = heard.split("after me", 1)[1].split()
+    assert rest[-2:] == ["is", "blue"]  # "blue" is not a hinted word: the general pass heard it
+    assert "blue" not in brain.transcriber.hints

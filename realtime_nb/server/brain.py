@@ -119,7 +119,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         rf"\b(?P<a>{_NUM}) (?P<op>plus|minus|times|divided by) (?P<b>{_NUM})\b",
         _arithmetic,
     ),
-    Rule(r"\brepeat after me\b\W*(?P<rest>.+)", lambda m, _c: m["rest"].strip()),
+    # "after me" alone too: pocketsphinx often hears espeak's "repeat" as another word
+    Rule(r"\b(?:repeat )?after me\b\W*(?P<rest>.+)", lambda m, _c: m["rest"].strip()),
     Rule(
         r"\b(what time is it|what is the time|the time)\b",
         lambda _m, _c: f"It is {_dt.datetime.now():%H:%M}.",

@@ -209,20 +209,21 @@ class Transcriber:
                 )
                 self._decoder.add_jsgf_string("hints", grammar)
 
-    def _decode(self, pcm16k: bytes, search: str) -> Heard:
+    def _decode(self, pcm16k: bytes, search: str) -> tuple[Heard, list[tuple[str, float, int]]]:
+        """The hypothesis and its words as ``(word, posterior, start_frame)``."""
         self._decoder.activate_search(search)
         self._decoder.start_utt()
         self._decoder.process_raw(pcm16k, full_utt=True)
         self._decoder.end_utt()
         hyp = self._decoder.hyp()
         if hyp is None:
-            return Heard("")
-        words = [
-            (_ALTERNATE.sub("", seg.word), float(seg.prob))
+            return Heard(""), []
+        segments = [
+            (_ALTERNATE.sub("", seg.word), float(seg.prob), int(seg.start_frame))
             for seg in self._decoder.seg()
             if seg.word not in _FILLERS
         ]
-        return Heard(hyp.hypstr, words)
+        return Heard(hyp.hypstr, [(w, p) for w, p, _ in segments]), segments
 
     def __call__(self, pcm: np.ndarray) -> Heard:
         pcm = np.asarray(pcm, dtype=np.int16)
@@ -231,11 +232,36 @@ class Transcriber:
         pad = np.zeros(_STT_RATE // 5, np.int16)  # a little silence helps the endpointing
         audio = np.concatenate([pad, resample(pcm, SAMPLE_RATE, _STT_RATE), pad]).tobytes()
         with self._lock:
-            free = self._decode(audio, "_default")
+            free, free_words = self._decode(audio, "_default")
             if not self.hints:
                 return free
-            biased = self._decode(audio, "hints")
+            biased, biased_words = self._decode(audio, "hints")
         heard = set(free.split())
-        if (set(biased.split()) & self.hints) - heard:
-            return biased
-        return free
+        if not (set(biased.split()) & self.hints) - heard:
+            return free
+        return _splice_verbatim(biased_words, free_words) or biased
+
+
+#: Phrases after which the speaker's own words matter (the brain's "repeat after me"): the
+#: grammar pass can only hear hinted words, so after the phrase the general pass's words are
+#: taken instead, by time.
+VERBATIM_AFTER: tuple[tuple[str, ...], ...] = (("after", "me"),)
+
+
+def _splice_verbatim(
+    biased: list[tuple[str, float, int]], free: list[tuple[str, float, int]]
+) -> Heard | None:
+    """The grammar pass up to a :data:`VERBATIM_AFTER` phrase, then the general pass's words
+    that start after it (None when no such phrase was heard)."""
+    words = [w for w, _, _ in biased]
+    for phrase in VERBATIM_AFTER:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i : i + n]) != phrase:
+                continue
+            head = biased[: i + n]
+            after = biased[i + n][2] if i + n < len(biased) else None
+            tail = [] if after is None else [seg for seg in free if seg[2] >= after]
+            kept = head + tail
+            return Heard(" ".join(w for w, _, _ in kept), [(w, p) for w, p, _ in kept])
+    return None
