@@ -131,7 +131,7 @@ def merge_session(
     if kind == "realtime":
         old_voice = session["audio"]["output"]["voice"]
         if audio_produced and new["audio"]["output"]["voice"] != old_voice:
-            raise v.Invalid(  # UNCONFIRMED code; message as reported by users
+            raise v.Invalid(  # code handled by name in public clients; message as users report it
                 "cannot_update_voice",
                 "Cannot update a conversation's voice if assistant audio is present.",
                 "session.audio.output.voice",
