@@ -34,7 +34,7 @@ import os
 import ssl as ssl_module
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,8 @@ from .errors import (
 from .events import EventLog, EventRow
 from .response import Response
 from .send_queue import MIC_BACKLOG_LIMIT, SEND_QUEUE_LIMIT, SendQueue
+from .tools import DEFAULT_TOOL_TIMEOUT, MAX_TOOL_ROUNDS, Tool, ToolRegistry, ToolRunner
+from .tools.runner import Approve, ToolCallRecord
 from .verbs import MAX_APPEND_BASE64, MAX_APPEND_MS, SessionVerbs, mark_retrieved
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,12 @@ class RealtimeSession(SessionVerbs):
     ``renew_before_expiry_s=S`` the session renews itself that long before the server's
     ``expires_at`` (the 60-minute cap), at a moment no response is active, so it never expires.
 
+    Tools (``docs/tools.md``): ``tools=[get_weather]``, :meth:`tool` (a decorator),
+    :meth:`add_tool` and :meth:`remove_tool` register Python callables; their schema is sent
+    with the session config, and the model's calls are run and answered (every output, then one
+    ``response.create``, never while a response is active), each call within ``tool_timeout``
+    seconds and after ``approve(call)`` when given.
+
     Use as ``async with RealtimeSession(url) as s: r = await s.ask("hi")``.
     """
 
@@ -123,6 +131,10 @@ class RealtimeSession(SessionVerbs):
         renew_before_expiry_s: float | None = None,
         ssl: ssl_module.SSLContext | None = None,
         endpoint: Endpoint | None = None,
+        tools: Iterable[Callable[..., Any]] | None = None,
+        tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT,
+        approve: Approve | None = None,
+        max_tool_rounds: int = MAX_TOOL_ROUNDS,
     ) -> None:
         self.endpoint = endpoint or resolve_endpoint(
             url,
@@ -181,6 +193,15 @@ class RealtimeSession(SessionVerbs):
         self._reconnecting: asyncio.Task[None] | None = None
         self._lost: asyncio.Event | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
+        self.tools = ToolRegistry(tool_timeout)
+        for fn in tools or ():
+            self.tools.add(fn)
+        self._tool_runner = ToolRunner(self, self.tools, approve, max_tool_rounds)
+        declared = (self.initial_session or {}).get("tools")
+        self._declared_tools: list[Any] | None = list(declared) if declared else None
+        self._tools_update: asyncio.Task[Any] | None = None
+        #: held by an in-conversation ``ask`` (and ``send_audio``) for its whole turn: FIFO
+        self._turn = asyncio.Lock()
 
     # --- state (readable from any thread) --------------------------------------------------
     @property
@@ -248,6 +269,95 @@ class RealtimeSession(SessionVerbs):
         """(seconds since this session was made, wall-clock epoch seconds): the log's clocks."""
         return time.monotonic() - self._t0, time.time()
 
+    # --- tools -------------------------------------------------------------------------------
+    @property
+    def approve(self) -> Approve | None:
+        """``approve(call) -> bool`` (or async) asked before each tool call; None runs all."""
+        return self._tool_runner.approve
+
+    @approve.setter
+    def approve(self, value: Approve | None) -> None:
+        self._tool_runner.approve = value
+
+    @property
+    def tool_calls(self) -> list[ToolCallRecord]:
+        """Every tool call run so far (the newest 1,000): name, arguments, output, duration."""
+        return list(self._tool_runner.records)
+
+    def add_tool(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        description: str | None = None,
+    ) -> Tool:
+        """Register ``fn`` as a tool the model may call; returns its :class:`~.tools.Tool`.
+
+        The schema comes from its type hints and docstring (:func:`~.tools.tool_schema`);
+        ``timeout`` overrides the session's ``tool_timeout`` for it. When connected, a
+        ``session.update`` with every tool (yours by hand plus the registered ones) is sent
+        at once; the next ``ask`` waits for it. Call on the session's loop (the blocking
+        :class:`~realtime_nb.sync.Session` does that for you).
+        """
+        tool = self.tools.add(fn, name=name, timeout=timeout, description=description)
+        self._tools_changed()
+        return tool
+
+    def remove_tool(self, name: str) -> None:
+        """Unregister the tool ``name`` and tell the server (when connected)."""
+        self.tools.remove(name)
+        self._tools_changed()
+
+    def tool(
+        self,
+        fn: Callable[..., Any] | None = None,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        description: str | None = None,
+    ) -> Any:
+        """Decorator form of :meth:`add_tool`: ``@s.tool`` or ``@s.tool(name=..., timeout=...)``.
+
+        Returns the function unchanged, so it can still be called directly.
+        """
+
+        def register(f: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_tool(f, name=name, timeout=timeout, description=description)
+            return f
+
+        return register if fn is None else register(fn)
+
+    async def tools_ready(self, timeout: float | None = 30.0) -> None:
+        """Wait until the server has the current tool list (its ``session.updated``).
+
+        Raises the update's :class:`~realtime_nb.errors.ServerError` if the server refused it.
+        """
+        task = self._tools_update
+        if task is not None and task is not asyncio.current_task():
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+
+    def _tools_changed(self) -> None:
+        if not self.connected:
+            return  # part of the first session.update when connecting
+        self._tools_update = self._start(
+            self.update_session({"tools": self.tools.merged(self._declared_tools)}), "tools"
+        )
+        self._tools_update.add_done_callback(self._report_tools_update)
+
+    def _report_tools_update(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self.log_local("local.tool_error", {"kind": "update", "error": str(task.exception())})
+
+    def _tools_config(self, session: dict[str, Any]) -> dict[str, Any]:
+        """``session`` with the registered tools merged into its ``tools`` (hand-made kept)."""
+        if "tools" in session:
+            declared = session["tools"]
+            self._declared_tools = list(declared) if isinstance(declared, list) else None
+        elif not len(self.tools):
+            return session
+        return {**session, "tools": self.tools.merged(self._declared_tools)}
+
     def log_local(self, type_: str, payload: dict[str, Any] | None = None) -> EventRow:
         """Add a ``local.*`` row (call on the session's loop)."""
         t, wall = self.now()
@@ -268,7 +378,7 @@ class RealtimeSession(SessionVerbs):
         self._closing = False
         try:
             await self._open()
-            if self.initial_session:
+            if self.initial_session or len(self.tools):
                 await self.update_session(self.initial_session, timeout=self.connect_timeout)
         except BaseException:
             await self._teardown("the connect failed")
@@ -484,6 +594,7 @@ class RealtimeSession(SessionVerbs):
                 _fail_written(out, closed)
         for queue in self._iterators:
             _put_dropping_oldest(queue, None)
+        self._tool_runner.connection_lost(self.protocol.closed or error)
         if self._lost is not None:
             self._lost.set()
         if self._keepalive_task is not None and self._keepalive_task is not asyncio.current_task():
@@ -505,6 +616,11 @@ class RealtimeSession(SessionVerbs):
             self._resolve(item, self.protocol.failure(item))
         event, pcm = received.event, received.pcm
         type_ = event["type"]
+        try:
+            self._tool_runner.on_event(event)
+        except Exception as exc:  # a bug here must not stop delivery
+            log.exception("the tool runner failed")
+            self.log_local("local.tool_error", {"kind": "runner", "error": repr(exc)})
         if pcm is not None and self._audio_callbacks and type_ == "response.output_audio.delta":
             for audio_cb in list(self._audio_callbacks):
                 self._safe_call(audio_cb, event.get("item_id"), event.get("response_id"), pcm)

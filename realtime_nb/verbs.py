@@ -9,9 +9,10 @@ deadline, for *its* reply (see :mod:`realtime_nb.correlation`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from . import audio as audio_mod
 from . import protocol
-from .errors import RealtimeTimeout, ResponseFailed, ServerError, UsageError
+from .errors import ActiveResponseError, RealtimeTimeout, ResponseFailed, ServerError, UsageError
 from .response import Response, build_response
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from .correlation import Request, Watch
     from .events import EventLog, EventRow
     from .send_queue import SendQueue
+    from .tools import ToolRunner
 
 #: The protocol's limit on one ``input_audio_buffer.append`` (§7), and the chunk it allows.
 MAX_APPEND_BASE64 = 15 * 1024 * 1024
@@ -43,6 +45,9 @@ class SessionVerbs:
     if TYPE_CHECKING:  # provided by RealtimeSession
         protocol: ClientProtocol
         _futures: dict[Request | Watch, asyncio.Future[dict[str, Any]]]
+        _tool_runner: ToolRunner
+        _turn: asyncio.Lock
+        _tools_update: asyncio.Task[Any] | None
 
         @property
         def events(self) -> EventLog: ...
@@ -55,6 +60,7 @@ class SessionVerbs:
         def now(self) -> tuple[float, float]: ...
         def log_local(self, type_: str, payload: dict[str, Any] | None = None) -> EventRow: ...
         def _check_open(self) -> SendQueue: ...
+        def _tools_config(self, session: dict[str, Any]) -> dict[str, Any]: ...
         def _deadline(self, timeout: float | None) -> float | None: ...
         def _future_for(self, item: Request | Watch | None) -> asyncio.Future[dict[str, Any]]: ...
         async def _await(
@@ -72,6 +78,7 @@ class SessionVerbs:
         chunk_ms: float = 40.0,
         realtime: bool = False,
         timeout: float | None = 120.0,
+        interrupt: bool = False,
     ) -> float:
         """Append audio to the input buffer, all of it, and return its duration in ms.
 
@@ -84,8 +91,25 @@ class SessionVerbs:
         length when ``realtime`` — saying how much went; :class:`ConnectionClosed`).
         No reply is expected: with server VAD the server detects the turn; otherwise call
         :meth:`commit`.
+
+        Turns: the audio waits (within ``timeout``) for an :meth:`ask` still under way and for
+        pending tool rounds, so a cell that sends audio never cuts off the answer another cell
+        asked for. ``interrupt=True`` sends at once (to speak over the answer on purpose).
         """
         samples = audio_mod.load_audio(source, sample_rate)
+        self._check_open()
+        deadline = self._deadline(timeout)
+        async with self._taking_turn(deadline, wanted=not interrupt, what="send_audio"):
+            return await self._send_samples(samples, chunk_ms, realtime, timeout, deadline)
+
+    async def _send_samples(
+        self,
+        samples: np.ndarray,
+        chunk_ms: float,
+        realtime: bool,
+        timeout: float | None,
+        deadline: float | None,
+    ) -> float:
         queue = self._check_open()
         step = max(1, int(audio_mod.SAMPLE_RATE * chunk_ms / 1000))
         if (step * 2 + 2) // 3 * 4 > MAX_APPEND_BASE64:
@@ -95,7 +119,6 @@ class SessionVerbs:
             )
         total_ms = len(samples) * 1000 / audio_mod.SAMPLE_RATE
         loop = asyncio.get_running_loop()
-        deadline = self._deadline(timeout)
         if deadline is not None and realtime:
             deadline += total_ms / 1000
         start = loop.time()
@@ -139,7 +162,8 @@ class SessionVerbs:
         Accepts the GA shape (``{"audio": {"input": {...}}}``) or keyword fields. Raises
         :class:`ServerError` when the server rejects the update (then nothing changed).
         """
-        event = self.protocol.session_update_event({**(session or {}), **fields})
+        body = self._tools_config({**(session or {}), **fields})  # registered tools merged in
+        event = self.protocol.session_update_event(body)
         reply = await self._request(event, "session.updated", self._deadline(timeout))
         session_out = reply.get("session")
         return session_out if isinstance(session_out, dict) else {}
@@ -346,48 +370,34 @@ class SessionVerbs:
         ``incomplete`` response is returned (``Response.ok`` is False); a ``failed`` one raises
         :class:`ResponseFailed`. A string ending in an audio extension (``"q.wav"``) must be an
         existing file (:class:`UsageError` otherwise: send text with :meth:`send_text`).
+
+        Tools: when the answer calls registered tools, ``ask`` waits for them and for the
+        response they lead to, and returns that **final** response (the calls are in
+        ``session.tool_calls`` and the conversation). Turns: an ask in the conversation waits
+        for the asks before it, for pending tool rounds and for an active response (a server
+        VAD answer) to finish, so asks from several cells run one after another; asks with
+        ``conversation="none"`` run beside them.
         """
         deadline = self._deadline(timeout)
         t_start = self.now()[0]
-        queue = self._check_open()
+        self._check_open()
         # prepared first: parameters JSON cannot carry fail before anything is sent
-        out = self.protocol.request(protocol.response_create(response_params or None))
-        request = out.request
-        assert request is not None
+        out = self.protocol.request(protocol.response_create(dict(response_params) or None))
+        in_band = response_params.get("conversation", "auto") != "none"
         try:
-            if isinstance(message, str) and not _names_audio_file(message):
-                await self._send_text(message, "user", deadline)
-            elif message is not None:
-                samples = audio_mod.load_audio(message, sample_rate)
-                wire = audio_mod.encode_for_format(samples, self.input_format)
-                item = protocol.user_audio_item(audio_mod.b64encode_audio(wire))
-                await self._create_item(item, deadline)
-        except BaseException:
-            self.protocol.requests.forget(request)
-            raise
-
-        def is_done(e: dict[str, Any]) -> bool:
-            if e.get("type") != "response.done" or request.reply is None:
-                return False
-            return _response_id(e) == _response_id(request.reply)
-
-        finished = self.protocol.requests.watch(is_done, blame_id=out.event_id)
-        self._future_for(request)
-        self._future_for(finished)
-        try:
-            await queue.put(out, deadline)
-            created = await self._await(request, deadline, "response.created")
-            done = await self._await(finished, deadline, "response.done")
+            async with self._taking_turn(deadline, wanted=in_band, what="ask", responses=True):
+                await self._send_message(message, sample_rate, deadline)
+                created, done = await self._create_and_finish(
+                    out, deadline, in_band, response_params
+                )
+                result = build_response(
+                    self.conversation, _response_id(created) or "", t_start=t_start, done=done
+                )
+                if in_band:
+                    result = await self._after_tool_rounds(result, t_start, deadline)
         finally:
-            self.protocol.requests.forget(request)
-            self.protocol.requests.forget(finished)
-            for pending in (request, finished):
-                future = self._futures.pop(pending, None)
-                if future is not None and not future.done():
-                    future.cancel()
-        result = build_response(
-            self.conversation, _response_id(created) or "", t_start=t_start, done=done
-        )
+            if out.request is not None:
+                self.protocol.requests.forget(out.request)
         if result.status == "failed":
             raise ResponseFailed(
                 f"The response {result.id} failed: {result.status_details}. "
@@ -395,6 +405,122 @@ class SessionVerbs:
                 result,
             )
         return result
+
+    async def _send_message(
+        self,
+        message: str | np.ndarray | bytes | os.PathLike[str] | None,
+        sample_rate: int | None,
+        deadline: float | None,
+    ) -> None:
+        if isinstance(message, str) and not _names_audio_file(message):
+            await self._send_text(message, "user", deadline)
+        elif message is not None:
+            samples = audio_mod.load_audio(message, sample_rate)
+            wire = audio_mod.encode_for_format(samples, self.input_format)
+            item = protocol.user_audio_item(audio_mod.b64encode_audio(wire))
+            await self._create_item(item, deadline)
+
+    async def _create_and_finish(
+        self,
+        out: Outgoing,
+        deadline: float | None,
+        in_band: bool,
+        params: dict[str, Any],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Send ``out`` (a ``response.create``) and wait for its ``response.created``/``.done``.
+
+        In the conversation, a response the server started meanwhile (server VAD) makes the
+        request fail with ``conversation_already_has_active_response``: then wait for that one
+        to finish and ask again, within the deadline.
+        """
+        while True:
+            request = out.request
+            assert request is not None
+
+            def is_done(e: dict[str, Any], request: Request = request) -> bool:
+                if e.get("type") != "response.done" or request.reply is None:
+                    return False
+                return _response_id(e) == _response_id(request.reply)
+
+            finished = self.protocol.requests.watch(is_done, blame_id=out.event_id)
+            self._future_for(request)
+            self._future_for(finished)
+            if in_band:
+                self._tool_runner.expect(request, params)
+            try:
+                await self._check_open().put(out, deadline)
+                try:
+                    created = await self._await(request, deadline, "response.created")
+                except ActiveResponseError:
+                    if not in_band:
+                        raise
+                    await self._tool_runner.wait_quiet(deadline, rounds=False)
+                    out = self.protocol.request(protocol.response_create(dict(params) or None))
+                    continue
+                done = await self._await(finished, deadline, "response.done")
+                return created, done
+            finally:
+                self.protocol.requests.forget(request)
+                self.protocol.requests.forget(finished)
+                for pending in (request, finished):
+                    future = self._futures.pop(pending, None)
+                    if future is not None and not future.done():
+                        future.cancel()
+
+    async def _after_tool_rounds(
+        self, result: Response, t_start: float, deadline: float | None
+    ) -> Response:
+        """Follow the tool rounds ``result`` started to the final response (or stay)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            round_ = self._tool_runner.round_for(result.id)
+            if round_ is None:
+                return result
+            remaining = None if deadline is None else max(deadline - loop.time(), 0)
+            try:
+                follow = await asyncio.wait_for(asyncio.shield(round_.finished), remaining)
+            except TimeoutError:
+                raise RealtimeTimeout(
+                    f"ask: the tool calls of response {result.id} and the answer they lead to "
+                    "did not finish before the deadline (see session.tool_calls for what ran). "
+                    "Pass a larger timeout, or a smaller tool timeout."
+                ) from None
+            if follow is None:  # outputs sent, no follow-up (unregistered tool, round cap)
+                return result
+            follow_id, done = follow
+            result = build_response(self.conversation, follow_id, t_start=t_start, done=done)
+
+    @contextlib.asynccontextmanager
+    async def _taking_turn(
+        self, deadline: float | None, *, wanted: bool, what: str, responses: bool = False
+    ) -> AsyncIterator[None]:
+        """Hold the session's turn (FIFO) for an ask or a send_audio; see ``docs/client.md``.
+
+        Waits for the asks and sends before it, a tools ``session.update`` still in flight,
+        pending tool rounds and, with ``responses``, an active response.
+        """
+        if not wanted:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        update = self._tools_update
+        if update is not None and not update.done():
+            remaining = None if deadline is None else max(deadline - loop.time(), 0)
+            await asyncio.wait_for(asyncio.shield(update), remaining)
+        remaining = None if deadline is None else max(deadline - loop.time(), 0)
+        try:
+            await asyncio.wait_for(self._turn.acquire(), remaining)
+        except TimeoutError:
+            raise RealtimeTimeout(
+                f"{what} waited for the ask or send_audio before it (from another cell, task or "
+                "thread) to finish, until its deadline. Wait for that one, or pass a larger "
+                "timeout."
+            ) from None
+        try:
+            await self._tool_runner.wait_quiet(deadline, responses=responses)
+            yield
+        finally:
+            self._turn.release()
 
     def response(
         self, response_id: str, *, t_start: float | None = None, done: dict | None = None
