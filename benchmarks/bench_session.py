@@ -26,6 +26,7 @@ import websockets
 from websockets.asyncio.server import serve
 
 from realtime_nb import audio
+from realtime_nb.models import DEFAULT_MODEL
 from realtime_nb.server import LocalServer
 from realtime_nb.session import RealtimeSession
 from realtime_nb.synth import utterance
@@ -42,7 +43,7 @@ async def record_stream(turns: int = 6) -> list[str]:
     frames: list[str] = []
     async with (
         LocalServer(audio_speed=math.inf) as srv,
-        websockets.connect(srv.url + "?model=gpt-realtime", max_size=None) as ws,
+        websockets.connect(srv.url + f"?model={DEFAULT_MODEL}", max_size=None) as ws,
     ):
 
         async def until_done() -> None:
@@ -119,7 +120,7 @@ async def _time_openai(base_url: str, n: int) -> float | None:
     client = AsyncOpenAI(api_key="sk-bench", websocket_base_url=base_url)
     t0 = time.perf_counter()
     count = 0
-    async with client.realtime.connect(model="gpt-realtime") as conn:
+    async with client.realtime.connect(model=DEFAULT_MODEL) as conn:
         try:
             async for _event in conn:
                 count += 1
@@ -141,7 +142,7 @@ async def bench_receive() -> None:
     )
     server = await _replay_server(frames)
     port = server.sockets[0].getsockname()[1]
-    url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+    url = f"ws://127.0.0.1:{port}/v1/realtime?model={DEFAULT_MODEL}"
     results: dict[str, float] = {}
     try:
         clients = {

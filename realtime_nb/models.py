@@ -173,6 +173,9 @@ TRANSCRIPTION_MODELS: frozenset[str] = frozenset(
 #: ``gpt-realtime`` (the old default) shuts down on 2027-01-20; ``gpt-realtime-2`` is the one
 #: the SDK's docstrings name as the example reasoning model and openai-agents' default.
 DEFAULT_MODEL = "gpt-realtime-2"
+#: The input-transcription model offered by default: the SDK's named replacement for whisper-1
+#: and gpt-4o(-mini)-transcribe (both shut down 2027-02-26).
+DEFAULT_TRANSCRIPTION_MODEL = "gpt-transcribe"
 
 
 def strip_snapshot(model: str) -> str:

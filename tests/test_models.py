@@ -190,3 +190,12 @@ def test_model_info_falls_back_from_unknown_snapshots_only() -> None:
     assert model_info("gpt-realtime-2.1-2027-03-01") is MODELS["gpt-realtime-2.1"]
     assert model_info("gpt-realtime-3") is None  # no prefix guessing
     assert models.strip_snapshot("gpt-realtime-2") == "gpt-realtime-2"
+
+
+def test_default_transcription_model_is_current_and_is_what_the_stand_in_assumes() -> None:
+    from realtime_nb.server.transcription import transcription_usage
+
+    info = model_info(models.DEFAULT_TRANSCRIPTION_MODEL)
+    assert info is not None and info.family == "transcription" and info.shutdown is None
+    # no model named: the stand-in answers as the default (a per-minute model)
+    assert transcription_usage(None, 2.0, "hi") == {"type": "duration", "seconds": 2.0}

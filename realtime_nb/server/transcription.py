@@ -14,6 +14,8 @@ transcription model the session names, as the service's do:
   (the pocketsphinx :class:`~realtime_nb.server.speech.Heard` words: natural log of each word's
   posterior). A transcriber that knows no probabilities gets ``logprobs: null`` rather than
   invented confidence.
+- **no model named** — the service's choice is not documented; the stand-in answers as
+  :data:`~realtime_nb.models.DEFAULT_TRANSCRIPTION_MODEL` (``gpt-transcribe``).
 - **languages** — ``gpt-transcribe`` reports the detected languages; the stand-in's model is
   English only, so it says ``[{"code": "en"}]`` when it heard words and ``[]`` when not.
 """
@@ -23,7 +25,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..models import model_info
+from ..models import DEFAULT_TRANSCRIPTION_MODEL, model_info
 from .usage import input_audio_tokens, text_tokens
 
 __all__ = [
@@ -35,7 +37,6 @@ __all__ = [
 ]
 
 LOGPROBS_INCLUDE = "item.input_audio_transcription.logprobs"
-DEFAULT_TRANSCRIPTION_MODEL = "whisper-1"  # the model the service assumes when none is named
 _SMALLEST_PROBABILITY = 1e-12  # log(0) is not JSON; a word the decoder gave up on
 _LANGUAGE_MODELS = frozenset({"gpt-transcribe"})
 
