@@ -25,6 +25,7 @@ CORE = (
     "protocol.py",
     "response.py",
     "synth.py",
+    "timeline/",
 )
 #: The edges: I/O, loops, threads, the comm, the stand-in, and helpers that join layers.
 EDGE = (
@@ -37,6 +38,7 @@ EDGE = (
     "session.py",
     "sync.py",
     "testing.py",
+    "tools/",  # runs the user's functions on the session's loop, with timeouts
     "verbs.py",
     "widget.py",
     "widget_rows.py",
