@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from .conversation import Conversation
     from .events import EventLog
     from .server import LocalServer
+    from .tools import Tool, ToolCallRecord
+    from .tools.runner import Approve
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,8 @@ class Session:
     ``Session()`` with no key starts the offline stand-in; ``Session(api_key=...)`` or
     ``OPENAI_API_KEY`` talks to OpenAI; ``Session(url=srv.url)`` to any compatible server. Pass
     ``server_options`` (dict) to configure the stand-in (``responder=``, ``audio_speed=`` …).
+    ``tools=[fn, ...]``, ``tool_timeout=``, ``approve=`` and the other keywords go to
+    :class:`RealtimeSession`; ``@s.tool`` registers a function as a tool (``docs/tools.md``).
     """
 
     def __init__(
@@ -192,6 +196,72 @@ class Session:
         append = self.async_session.append_audio_nowait
         self._loop.call_soon(functools.partial(append, pcm, event_id=event_id))
 
+    # --- tools --------------------------------------------------------------------------------
+    @property
+    def tool_calls(self) -> list[ToolCallRecord]:
+        """Every tool call run so far: name, arguments, output, status, duration."""
+        return self.async_session.tool_calls
+
+    @property
+    def approve(self) -> Approve | None:
+        return self.async_session.approve
+
+    @approve.setter
+    def approve(self, value: Approve | None) -> None:
+        self.async_session.approve = value
+
+    def add_tool(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        description: str | None = None,
+    ) -> Tool:
+        """Register ``fn`` as a tool; returns once the server has the new tool list.
+
+        See :meth:`RealtimeSession.add_tool`.
+        """
+        session = self.async_session
+
+        async def register() -> Tool:
+            tool = session.add_tool(fn, name=name, timeout=timeout, description=description)
+            await session.tools_ready(self.timeout)
+            return tool
+
+        if not session.connected:
+            return session.add_tool(fn, name=name, timeout=timeout, description=description)
+        return self._run(register(), self.timeout)
+
+    def remove_tool(self, name: str) -> None:
+        """Unregister the tool ``name``; returns once the server has the new tool list."""
+        session = self.async_session
+
+        async def unregister() -> None:
+            session.remove_tool(name)
+            await session.tools_ready(self.timeout)
+
+        if not session.connected:
+            session.remove_tool(name)
+            return
+        self._run(unregister(), self.timeout)
+
+    def tool(
+        self,
+        fn: Callable[..., Any] | None = None,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        description: str | None = None,
+    ) -> Any:
+        """Decorator: ``@s.tool`` or ``@s.tool(name=..., timeout=...)``; returns ``fn`` as is."""
+
+        def register(f: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_tool(f, name=name, timeout=timeout, description=description)
+            return f
+
+        return register if fn is None else register(fn)
+
     # --- verbs (blocking) ---------------------------------------------------------------------
     def update_session(self, session: dict[str, Any] | None = None, **fields: Any) -> dict:
         t = self.timeout
@@ -209,7 +279,10 @@ class Session:
         timeout: float | None = 120.0,
         **kw: Any,
     ) -> float:
-        """See :meth:`RealtimeSession.send_audio`: the whole clip is delivered, or this raises."""
+        """See :meth:`RealtimeSession.send_audio`: the whole clip is delivered, or this raises.
+
+        It waits for an ``ask`` still under way (another thread's) unless ``interrupt=True``.
+        """
         coro = self.async_session.send_audio(source, sample_rate, timeout=timeout, **kw)
         if timeout is None:
             return self._run(coro, None)

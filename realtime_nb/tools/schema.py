@@ -256,10 +256,17 @@ def _class_docs(cls: type) -> tuple[dict[str, str], str]:
 
 
 def _typed_dict_schema(cls: Any, where: str, depth: int) -> dict[str, Any]:
-    hints = {k: _strip_required(v) for k, v in _hints(cls, f"{where} ({cls.__name__})").items()}
+    raw = _hints(cls, f"{where} ({cls.__name__})")
+    keys = getattr(cls, "__required_keys__", frozenset(raw))
+    required = [  # Required/NotRequired read from the hints: right under PEP 563 strings too
+        k
+        for k, v in raw.items()
+        if get_origin(v) is typing.Required
+        or (get_origin(v) is not typing.NotRequired and k in keys)
+    ]
+    hints = {k: _strip_required(v) for k, v in raw.items()}
     docs, summary = _class_docs(cls)
-    keys = getattr(cls, "__required_keys__", frozenset(hints))
-    schema = _object_schema(hints, [k for k in hints if k in keys], docs, where, depth)
+    schema = _object_schema(hints, required, docs, where, depth)
     return {**schema, "description": summary} if summary else schema
 
 
@@ -330,13 +337,16 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
             allowed = ", ".join(repr(m.value) for m in hint)
             raise ToolArgumentError(f"{where}: {value!r} is not one of {allowed}") from None
     if origin in (Union, types.UnionType):
+        failure: ToolArgumentError | None = None
         for member in args:
             if member is type(None):
                 continue
             try:
                 return _coerce(value, member, where)
-            except ToolArgumentError:
-                continue
+            except ToolArgumentError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
         return value
     if origin in (list, Sequence) and args and isinstance(value, list):
         return [_coerce(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
