@@ -27,6 +27,7 @@ PLAYED = "played"
 COMMAND = "command"
 GET_EVENT = "get_event"
 PING = "ping"
+UPDATE_SESSION = "update_session"
 
 # --- kernel → browser ---------------------------------------------------------------------------
 ROWS = "rows"
@@ -34,13 +35,17 @@ AUDIO = "audio"
 FLUSH = "flush"
 EVENT_JSON = "event_json"
 PONG = "pong"
+TURNS = "turns"
 
-BROWSER_TO_KERNEL = frozenset({READY, MIC_FRAME, MIC_STATE, PTT, PLAYED, COMMAND, GET_EVENT, PING})
-KERNEL_TO_BROWSER = frozenset({ROWS, AUDIO, FLUSH, EVENT_JSON, PONG})
+BROWSER_TO_KERNEL = frozenset(
+    {READY, MIC_FRAME, MIC_STATE, PTT, PLAYED, COMMAND, GET_EVENT, PING, UPDATE_SESSION}
+)
+KERNEL_TO_BROWSER = frozenset({ROWS, AUDIO, FLUSH, EVENT_JSON, PONG, TURNS})
 
-#: Commands a view may ask for (``command.name``).
+#: Commands a view may ask for (``command.name``). ``reconnect`` opens a new session with the
+#: same settings when the old one is closed (the Reconnect button).
 COMMANDS = frozenset(
-    {"send_text", "cancel", "clear_log", "set_mode", "set_threshold", "stop_audio"}
+    {"send_text", "cancel", "clear_log", "set_mode", "set_threshold", "stop_audio", "reconnect"}
 )
 
 
@@ -139,6 +144,20 @@ class Ping(TypedDict):
     t: float
 
 
+class UpdateSession(TypedDict):
+    """The settings panel asks for a ``session.update`` with this (GA-shaped, partial) session.
+
+    The kernel checks the values first: problems go to the ``settings_errors`` trait, keyed by
+    the panel's field name (``threshold``, ``silence_duration_ms`` …; ``_`` for the server's own
+    refusal), and nothing is sent. Otherwise it sends the update through the session's public
+    ``update_session``; the panel then shows the ``session_config`` trait (from
+    ``session.updated``), so a change made from Python shows there too.
+    """
+
+    type: Literal["update_session"]
+    session: dict
+
+
 class Row(TypedDict):
     """One table row (a coalesced run of deltas counts as one row with ``n`` > 1)."""
 
@@ -153,6 +172,7 @@ class Row(TypedDict):
     summary: str
     size: int  # bytes on the wire
     audio_ms: float
+    turn: int | None  # the conversation turn the row belongs to (realtime_nb.timeline)
 
 
 class Rows(TypedDict):
@@ -190,6 +210,17 @@ class EventJson(TypedDict):
     seq: int
     payload: dict | None
     error: str | None
+
+
+class Turns(TypedDict):
+    """The turn timeline: every turn (``realtime_nb.timeline.build_turns`` JSON), newest last.
+
+    Sent at most every ``TURNS_INTERVAL_S`` and only when something changed; each message
+    replaces the previous list (it is short: one entry per turn, levels downsampled).
+    """
+
+    type: Literal["turns"]
+    turns: list[dict]
 
 
 class Pong(TypedDict):

@@ -23,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import copy
+import html
 import json
 import logging
 import threading
@@ -39,8 +41,9 @@ from . import bridge
 from .audio import PCM16_BYTES_PER_MS, SAMPLE_RATE
 from .client_protocol import VAD_TYPES, initial_config, same_turn_detection, transcript_entries
 from .endpoint import DEFAULT_MODEL
-from .errors import UsageError
+from .errors import RealtimeError, UsageError
 from .events import printable
+from .models import TRANSCRIPTION_MODELS, model_info
 from .playback import (
     LatencyBook,
     MicClock,
@@ -48,8 +51,9 @@ from .playback import (
     server_to_played,
     summarize,
 )
+from .protocol import VOICES
 from .sync import Session
-from .widget_rows import RowFeed
+from .widget_rows import RowFeed, TurnFeed
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,11 +83,27 @@ TRANSCRIPT_MAX = 200
 PTT_HANDOFF_S = 5.0
 #: Server error codes that are part of normal operation, not worth a banner.
 _QUIET_ERRORS = frozenset({"response_cancel_not_active"})
+#: Every how many row ticks the turn timeline is rebuilt (when the log changed): 2×/s.
+TURNS_EVERY = 5
+
+#: Server VAD's silence before a turn ends, unless the caller says otherwise. The service's live
+#: default is 200 ms: shorter than the pause between two spoken sentences (300–500 ms) or a
+#: breath mid-sentence, so one thought became several turns, each answered. 600 ms waits out
+#: those pauses and still answers well within a second of the end of speech.
+DEFAULT_SILENCE_MS = 600
+#: Input transcription asked for by default (the user's turns then read as text, not "(audio,
+#: no transcript)"): the current model of the table in ``realtime_nb.models``.
+DEFAULT_TRANSCRIPTION_MODEL = "gpt-transcribe"
+#: Bounds the settings panel accepts (beyond them a turn would never end, or always be cut).
+PANEL_LIMITS_MS = {"prefix_padding_ms": (0, 5000), "silence_duration_ms": (0, 10_000)}
+EAGERNESS = ("low", "medium", "high", "auto")
+#: The session fields the panel shows (``session_config`` trait).
+_PANEL_FIELDS = ("type", "model", "output_modalities", "instructions", "audio", "reasoning")
 
 _VALID_KWARGS = (
     "model", "instructions", "voice", "turn_detection", "url", "api_key", "session",
     "server_options", "row_cap", "mic_constraints", "max_mic_lag_s", "azure_endpoint",
-    "api_version",
+    "api_version", "input_transcription", "tools", "approve",
 )  # fmt: skip
 
 
@@ -110,6 +130,14 @@ class RealtimeWidget(anywidget.AnyWidget):
         max_mic_lag_s: microphone frames that reach the kernel later than this after capture
             (a busy kernel) are dropped and logged as ``local.dropped_audio`` rows.
         azure_endpoint, api_version: for Azure OpenAI.
+        input_transcription: the model that transcribes what the user says (shown in the
+            transcript and the timeline); None turns input transcription off.
+        tools: Python functions the model may call (passed to the session; see
+            ``RealtimeSession(tools=...)``). More can be added with ``@w.tool``.
+        approve: ``approve(call) -> bool`` asked before each tool call runs.
+
+    Server VAD ends a turn after ``DEFAULT_SILENCE_MS`` (600 ms) of silence unless ``session``
+    sets ``silence_duration_ms``: the service's 200 ms split ordinary sentences into turns.
 
     Raises:
         TypeError: an unknown keyword argument.
@@ -120,7 +148,8 @@ class RealtimeWidget(anywidget.AnyWidget):
     _esm = _STATIC / "widget.js"
     _css = _STATIC / "widget.css"
 
-    status = t.Unicode("idle").tag(sync=True)  # idle | connecting | connected | closed | error
+    # idle | connecting | connected | reconnecting | closed | error
+    status = t.Unicode("idle").tag(sync=True)
     offline = t.Bool(False).tag(sync=True)
     endpoint = t.Unicode("").tag(sync=True)
     error = t.Unicode("").tag(sync=True)
@@ -134,6 +163,14 @@ class RealtimeWidget(anywidget.AnyWidget):
     row_cap = t.Int(2000, min=1).tag(sync=True)
     _transcript: t.List[Any] = t.List().tag(sync=True)
     stats = t.Dict().tag(sync=True)
+    #: The effective session (from ``session.updated``) as the settings panel shows it.
+    session_config = t.Dict().tag(sync=True)
+    #: The settings panel's last problems: ``{field: message}`` (``_``: the server refused).
+    settings_errors = t.Dict().tag(sync=True)
+    #: Choices the settings panel offers: ``voices``, ``transcription_models``, ``eagerness``.
+    settings_options = t.Dict().tag(sync=True)
+    #: Tokens and cost so far and the context window's fill (``EventLog.totals()``).
+    totals = t.Dict().tag(sync=True)
 
     #: Browser → kernel message type → handler method (tests check it covers the bridge).
     _HANDLERS: ClassVar[dict[str, str]] = {
@@ -145,6 +182,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         bridge.COMMAND: "_msg_command",
         bridge.GET_EVENT: "_msg_get_event",
         bridge.PING: "_msg_ping",
+        bridge.UPDATE_SESSION: "_msg_update_session",
     }
     #: ``command.name`` → handler method, run on the session loop with ``command.args``.
     _COMMANDS: ClassVar[dict[str, str]] = {
@@ -154,6 +192,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         "set_mode": "_cmd_set_mode",
         "set_threshold": "_cmd_set_threshold",
         "stop_audio": "_cmd_stop_audio",
+        "reconnect": "_cmd_reconnect",
     }
 
     def __init__(
@@ -172,6 +211,9 @@ class RealtimeWidget(anywidget.AnyWidget):
         max_mic_lag_s: float = 5.0,
         azure_endpoint: str | None = None,
         api_version: str | None = None,
+        input_transcription: str | None = DEFAULT_TRANSCRIPTION_MODEL,
+        tools: list[Callable[..., Any]] | None = None,
+        approve: Callable[[Any], Any] | None = None,
         **unknown: Any,
     ) -> None:
         self._closed = False
@@ -190,7 +232,9 @@ class RealtimeWidget(anywidget.AnyWidget):
             raise UsageError(f"session must be a dict of session fields, not {session!r}.")
         if not max_mic_lag_s > 0:
             raise UsageError(f"max_mic_lag_s must be > 0 seconds, not {max_mic_lag_s!r}.")
-        config = initial_config(instructions, voice, turn_detection, session)
+        config = _with_widget_defaults(
+            initial_config(instructions, voice, turn_detection, session), input_transcription
+        )
         self.max_mic_lag_s = float(max_mic_lag_s)
         #: What each view said in its ``ready`` (browser, sample rate, buffer kind …).
         self.views_info: list[dict[str, Any]] = []
@@ -207,26 +251,42 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._eid_prefix = f"evt_mic{uuid.uuid4().hex[:6]}_"
         self._ready = False
         self._transcript_seq = -1
-        self._vad_td: dict[str, Any] = {"type": turn_detection or "server_vad"}
+        self._ptt_error = ""
+        self._vad_td: dict[str, Any] = _fresh_vad(turn_detection or "server_vad")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pump_task: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self._offs: list[Callable[[], None]] = []
         extra: dict[str, Any] = {
             k: v
-            for k, v in (("azure_endpoint", azure_endpoint), ("api_version", api_version))
+            for k, v in (
+                ("azure_endpoint", azure_endpoint),
+                ("api_version", api_version),
+                ("tools", tools),
+                ("approve", approve),
+            )
             if v is not None
         }
         # Connect before the comm opens: a failure leaves no model behind in the front end.
-        sess = Session(
-            url,
-            api_key=api_key,
-            model=model,
-            session=config,
-            server_options=server_options,
-            connect=False,
-            **extra,
-        )
+        # reconnect=True: a dropped socket (1006, 1011 …) reopens by the client core's rules.
+        try:
+            sess = Session(
+                url,
+                api_key=api_key,
+                model=model,
+                session=config,
+                server_options=server_options,
+                connect=False,
+                reconnect=True,
+                **extra,
+            )
+        except TypeError as exc:
+            if "tools" in extra or "approve" in extra:
+                raise UsageError(
+                    "This realtime-nb's session does not take tools= or approve= yet: "
+                    "upgrade realtime-nb."
+                ) from exc
+            raise
         try:
             sess.connect()
         except BaseException:
@@ -235,8 +295,21 @@ class RealtimeWidget(anywidget.AnyWidget):
         self.session = sess
         self._loop = sess.loop
         self._rows = RowFeed(sess.events, self._post, lambda: self.row_cap)
+        self._turns = TurnFeed(sess.events, self._post, self._played_map, self._item_audio_or_none)
+        self._rows.turn_of = self._turns.turn_of
+        #: Sessions this widget replaced with the Reconnect button (their logs stay readable).
+        self.previous_sessions: list[Session] = []
+        self._display_ids: list[str] = []
         try:
             super().__init__(
+                settings_options={
+                    "voices": list(VOICES),
+                    "transcription_models": sorted(TRANSCRIPTION_MODELS),
+                    "eagerness": list(EAGERNESS),
+                    "limits_ms": {k: list(v) for k, v in PANEL_LIMITS_MS.items()},
+                    "default_silence_ms": DEFAULT_SILENCE_MS,
+                    "default_transcription_model": DEFAULT_TRANSCRIPTION_MODEL,
+                },
                 status="connected",
                 offline=sess.offline,
                 endpoint=sess.async_session.endpoint.display_url,
@@ -245,12 +318,7 @@ class RealtimeWidget(anywidget.AnyWidget):
                     DEFAULT_MIC_CONSTRAINTS if mic_constraints is None else mic_constraints
                 ),
             )
-            self._offs = [
-                sess.async_session.on_output_audio(self._on_output_audio),
-                sess.on("input_audio_buffer.speech_started", self._on_speech_started),
-                sess.on("session.updated", self._on_session_updated),
-                sess.on("error", self._on_server_error),
-            ]
+            self._offs = self._subscribe(sess)
             self._sync_from_config()
             self._loop.run(self._start_pump(), timeout=10)
             self.on_msg(self._on_msg)
@@ -278,6 +346,28 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def item_audio(self, item_id: str) -> np.ndarray:
         return self.session.item_audio(item_id)
+
+    def tool(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Hand the model a Python function: ``@w.tool`` (see ``Session.tool``)."""
+        register = getattr(self.session, "tool", None)
+        if register is None:
+            raise UsageError("This realtime-nb's session has no tools yet: upgrade realtime-nb.")
+        return register(fn, **options) if fn is not None else register(**options)
+
+    def update_session(self, session: dict[str, Any] | None = None, **fields: Any) -> dict:
+        """Send ``session.update`` (the settings panel follows ``session.updated``)."""
+        return self.session.update_session(session, **fields)
+
+    def reconnect(self) -> None:
+        """Open a new session with the same settings if this one is closed (the button).
+
+        A dropped socket reopens by itself (the client core's reconnect, ``reconnect=True``);
+        this is for a session that stayed closed: the server ended it, or it gave up
+        reconnecting. The old session's log stays in ``w.previous_sessions``.
+        """
+        if self._closed:
+            raise UsageError("This widget was closed: create a new RealtimeWidget.")
+        self._loop.run(self._reconnect_now(), timeout=60)
 
     def send_text(self, text: str, *, role: str = "user") -> str:
         """Add a text message to the conversation (no response); returns the item id."""
@@ -342,18 +432,87 @@ class RealtimeWidget(anywidget.AnyWidget):
                 if loop.alive:
                     loop.run(self._shutdown(offs), timeout=10)
                 self.session.close()  # with a dead loop (interpreter exit) it stops the stand-in
+                for previous in self.previous_sessions:  # after: they hold the loop thread
+                    previous.close()
         except Exception:
             log.debug("closing the widget failed", exc_info=True)
         with contextlib.suppress(Exception):
             self.status = "closed"
         with contextlib.suppress(Exception):
+            self._leave_snapshot()
+        with contextlib.suppress(Exception):
             super().close()
+
+    # --- display: a live view, and a static record once closed --------------------------------
+    def _ipython_display_(self) -> None:
+        """Display the live widget under a display id, so close() can leave a record there."""
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if self._closed or not data:
+            display({"text/html": self.snapshot_html(), "text/plain": repr(self)}, raw=True)
+            return
+        display_id = uuid.uuid4().hex
+        self._display_ids.append(display_id)
+        display(data, raw=True, display_id=display_id)
+
+    def _leave_snapshot(self) -> None:
+        """Replace every displayed live view with static HTML (the output stays readable)."""
+        if not self._display_ids:
+            return
+        from IPython.display import update_display
+
+        page = {"text/html": self.snapshot_html(), "text/plain": repr(self)}
+        for display_id in self._display_ids:
+            update_display(page, raw=True, display_id=display_id)
+
+    def snapshot_html(self) -> str:
+        """The session as static HTML: status, transcript and the event table."""
+        entries = transcript_entries(self.session.conversation, TRANSCRIPT_MAX)
+        lines = []
+        for e in entries:
+            text = e.get("heard") or e.get("text") or "(audio, no transcript)"
+            cut = " (interrupted)" if e.get("interrupted") else ""
+            lines.append(
+                f"<li><b>{html.escape(str(e.get('role')))}</b>: {html.escape(str(text))}{cut}</li>"
+            )
+        transcript = f"<ol>{''.join(lines)}</ol>" if lines else "<p>(no messages)</p>"
+        where = html.escape(self.endpoint + (" (offline stand-in)" if self.offline else ""))
+        return (
+            '<div class="rtnb-snapshot">'
+            f"<p><b>Realtime session, {html.escape(self.status)}</b> · {where} · "
+            f"{len(self.session.events)} events. Read it from Python with <code>w.events</code>"
+            " and <code>w.conversation</code>.</p>"
+            f"<details open><summary>Transcript</summary>{transcript}</details>"
+            f"<details><summary>Event table</summary>{self.session.events._repr_html_()}"
+            "</details></div>"
+        )
 
     def __repr__(self) -> str:
         if "session" not in self.__dict__:
             return "<RealtimeWidget (not connected)>"
         where = self.endpoint + (" (offline stand-in)" if self.offline else "")
         return f"<RealtimeWidget {self.status} · {where} · {len(self.session.events)} events>"
+
+    def _subscribe(self, sess: Session) -> list[Callable[[], None]]:
+        return [
+            sess.async_session.on_output_audio(self._on_output_audio),
+            sess.on("input_audio_buffer.speech_started", self._on_speech_started),
+            sess.on("session.updated", self._on_session_updated),
+            sess.on("error", self._on_server_error),
+        ]
+
+    def _played_map(self) -> dict[str, float]:
+        """``{assistant item id: ms played}`` for every item the speaker reported."""
+        samples = self._tracker.played_map(last=1_000_000)
+        return {item: n * 1000 / SAMPLE_RATE for item, n in samples.items()}
+
+    def _item_audio_or_none(self, item_id: str) -> np.ndarray | None:
+        try:
+            return self.session.item_audio(item_id)
+        except Exception:  # not kept (retention), or not an audio item
+            return None
 
     # --- lifecycle on the loop -----------------------------------------------------------------
     async def _start_pump(self) -> None:
@@ -401,6 +560,8 @@ class RealtimeWidget(anywidget.AnyWidget):
             try:
                 if self._ready:  # a message before the view renders is lost
                     self._rows.send_new()
+                    if tick % TURNS_EVERY == 0:
+                        self._turns.send()
                 if tick % TRAITS_EVERY == 0:
                     self._refresh_traits()
             except Exception:
@@ -550,6 +711,9 @@ class RealtimeWidget(anywidget.AnyWidget):
     def _msg_ping(self, msg: dict[str, Any], buffers: list[Any]) -> None:
         self._call(self._on_ping, msg)
 
+    def _msg_update_session(self, msg: dict[str, Any], buffers: list[Any]) -> None:
+        self._call(self._on_update_session, msg)
+
     # --- handlers on the loop ----------------------------------------------------------------
     def _on_ready(self, msg: dict[str, Any]) -> None:
         if self._closed:
@@ -570,6 +734,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             )
         self._ready = True
         self._rows.send_all()
+        self._turns.send(force=True)
         self._refresh_traits()
 
     def _on_mic_state(self, msg: dict[str, Any]) -> None:
@@ -607,11 +772,33 @@ class RealtimeWidget(anywidget.AnyWidget):
         if await s.end_turn() is None:
             short = [r for r in s.events.since(before) if r.type == "local.turn_too_short"]
             ms = short[-1].payload.get("ms", 0) if short else 0
-            self._report(
-                "push to talk",
-                f"Hold the talk button a little longer: only {ms:.0f} ms of audio was captured "
-                "and at least 100 ms is needed.",
+            self._ptt_error = self._ptt_problem(ms)
+            self._report("push to talk", self._ptt_error)
+        elif self._ptt_error and self.error == self._ptt_error:  # a good turn: the advice is done
+            self.error = self._ptt_error = ""
+
+    def _ptt_problem(self, ms: float) -> str:
+        """Why a push-to-talk turn had (almost) no audio, in the person's terms."""
+        if self.muted:
+            return "Nothing was sent: the microphone is muted. Unmute, then hold the button."
+        if self.mic_error == "permission_denied":
+            return (
+                "Nothing was recorded: the browser was refused the microphone. Allow it in the "
+                "site settings (the icon left of the address), then hold the button again."
             )
+        if self.mic_error in ("no_device", "device_busy"):
+            what = "no microphone was found" if self.mic_error == "no_device" else "another "
+            what += "" if self.mic_error == "no_device" else "program is using the microphone"
+            return f"Nothing was recorded: {what}. Fix that, then hold the button again."
+        if self.mic_state != "on":
+            return (
+                "Nothing was recorded: the microphone was not on yet. Wait until the button "
+                "says 'Stop mic', then hold the talk button while you speak."
+            )
+        return (
+            f"Hold the talk button a little longer: only {ms:.0f} ms of audio was captured "
+            "and at least 100 ms is needed."
+        )
 
     def _on_played(self, msg: dict[str, Any]) -> None:
         item_id = msg.get("item_id")
@@ -673,6 +860,24 @@ class RealtimeWidget(anywidget.AnyWidget):
             }
         )
 
+    def _on_update_session(self, msg: dict[str, Any]) -> None:
+        session = msg.get("session")
+        if not isinstance(session, dict) or not session:
+            raise UsageError(f"update_session needs a non-empty 'session' dict, not {session!r}.")
+        problems = session_update_problems(session)
+        self.settings_errors = problems
+        if not problems:
+            self._spawn(self._apply_settings, session, action="changing settings")
+
+    async def _apply_settings(self, session: dict[str, Any]) -> None:
+        try:
+            await self.session.async_session.update_session(session)
+        except RealtimeError as exc:  # the server refused: nothing changed, say why by the panel
+            self.settings_errors = {"_": str(exc)}
+            self._sync_from_config()
+            return
+        self.settings_errors = {}
+
     # --- commands (on the loop) ----------------------------------------------------------------
     def _cmd_send_text(self, args: dict[str, Any]) -> None:
         text = args.get("text")
@@ -704,6 +909,53 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def _cmd_stop_audio(self, args: dict[str, Any]) -> None:
         self._flush("user", force=True)
+
+    def _cmd_reconnect(self, args: dict[str, Any]) -> None:
+        self._spawn(self._reconnect_now, action="reconnecting")
+
+    async def _reconnect_now(self) -> None:
+        """Replace a closed session with a new one on the same endpoint, with its settings."""
+        old = self.session
+        s = old.async_session
+        if self._closed or s.connected or s.reconnecting:
+            return
+        self.status = "connecting"
+        config = {k: v for k, v in s.requested_config.items() if k not in ("type", "model")}
+        new = Session(
+            None,
+            offline=False,
+            endpoint=s.endpoint,
+            model=s.model,
+            session=config or None,
+            connect=False,
+            loop=self._loop,
+            reconnect=True,
+            ssl=s.ssl,
+        )
+        try:
+            await new.async_session.connect()
+        except BaseException:
+            await new.async_session.close()
+            self.status = "closed"
+            raise
+        for off in self._offs:
+            with contextlib.suppress(Exception):
+                off()
+        new.server, old.server = old.server, None  # the stand-in (if any) moves with it
+        self.previous_sessions.append(old)
+        self.session = new
+        self._rows = RowFeed(new.events, self._post, lambda: self.row_cap)
+        self._turns = TurnFeed(new.events, self._post, self._played_map, self._item_audio_or_none)
+        self._rows.turn_of = self._turns.turn_of
+        self._offs = self._subscribe(new)
+        self.error = ""
+        self.status = "connected"
+        self._transcript_seq = -1
+        self._sync_from_config()
+        if self._ready:
+            self._rows.send_all()
+            self._turns.send(force=True)
+        self._refresh_traits()
 
     # --- session callbacks (on the loop) -------------------------------------------------------
     def _on_output_audio(self, item_id: str | None, response_id: str | None, pcm: bytes) -> None:
@@ -754,7 +1006,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         return self.session.async_session.protocol.turn_detection
 
     def _sync_from_config(self) -> None:
-        """Make ``mode``/``turn_detection``/``vad_threshold`` say what the session has."""
+        """Make ``mode``/``turn_detection``/``vad_threshold`` and the panel say what the
+        session has."""
+        config = self.session.session_config
+        self.session_config = {k: copy.deepcopy(config[k]) for k in _PANEL_FIELDS if k in config}
         td = self._current_td()
         if td is not None:
             self._vad_td = dict(td)
@@ -796,7 +1051,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.mode = PUSH_TO_TALK
         else:
             if self._vad_td.get("type") != new:
-                self._vad_td = {"type": new}
+                self._vad_td = _fresh_vad(new)
             self.mode = HANDS_FREE
         self._apply_later()
 
@@ -827,15 +1082,19 @@ class RealtimeWidget(anywidget.AnyWidget):
     def _refresh_traits(self) -> None:
         if self._closed:
             return
-        if self.status == "connected" and not self.session.connected:
-            self.status = "closed"
-            closed = self.session.async_session.closed_error
-            if closed is not None:
-                self.error = str(closed)
+        s = self.session.async_session
+        if self.status in ("connected", "reconnecting", "closed"):
+            status = "connected" if s.connected else "reconnecting" if s.reconnecting else "closed"
+            if status == "closed" and self.status != "closed" and s.closed_error is not None:
+                self.error = f"{s.closed_error} Press Reconnect for a new session."
+            elif status == "connected" and self.status == "reconnecting":
+                self.error = ""
+            self.status = status
         seq = self.session.events.last_seq
         if seq != self._transcript_seq:  # rebuilt only when something happened, not 5×/s
             self._transcript_seq = seq
             self._transcript = transcript_entries(self.session.conversation, TRANSCRIPT_MAX)
+            self.totals = session_totals(self.session.events, s.model)
         with self._lock:
             threads = sorted(self._comm_threads)
             mic = {
@@ -858,6 +1117,104 @@ class RealtimeWidget(anywidget.AnyWidget):
 # --- helpers --------------------------------------------------------------------------------------
 async def _value(fn: Callable[[], Any]) -> Any:
     return fn()
+
+
+def _fresh_vad(kind: str) -> dict[str, Any]:
+    """A new turn detection of ``kind`` with the widget's defaults (see DEFAULT_SILENCE_MS)."""
+    if kind == "server_vad":
+        return {"type": kind, "silence_duration_ms": DEFAULT_SILENCE_MS}
+    return {"type": kind}
+
+
+def _with_widget_defaults(config: dict[str, Any], transcription: str | None) -> dict[str, Any]:
+    """``config`` with the widget's defaults where the caller set nothing: a server-VAD
+    silence that does not split sentences, and input transcription."""
+    config = copy.deepcopy(config)
+    audio = config.setdefault("audio", {})
+    inp = audio.setdefault("input", {}) if isinstance(audio, dict) else None
+    if not isinstance(inp, dict):
+        return config
+    td = inp.get("turn_detection")
+    if isinstance(td, dict) and td.get("type") == "server_vad":
+        td.setdefault("silence_duration_ms", DEFAULT_SILENCE_MS)
+    if transcription is not None and "transcription" not in inp:
+        inp["transcription"] = {"model": transcription}
+    return config
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def session_update_problems(session: dict[str, Any]) -> dict[str, str]:
+    """What is wrong with a settings-panel update, by panel field (empty: send it).
+
+    Checks only what the panel edits; other fields go to the server as they are.
+    """
+    problems: dict[str, str] = {}
+    audio = session.get("audio") if isinstance(session.get("audio"), dict) else {}
+    inp = audio.get("input") if isinstance(audio.get("input"), dict) else {}
+    if "turn_detection" in inp:
+        td = inp["turn_detection"]
+        if td is not None and not (isinstance(td, dict) and td.get("type") in VAD_TYPES):
+            problems["turn_detection"] = "Choose off, server VAD or semantic VAD."
+        elif td is not None:
+            threshold = td.get("threshold")
+            if threshold is not None and not (_number(threshold) and 0 <= threshold <= 1):
+                problems["threshold"] = f"A number from 0 to 1, not {threshold!r}."
+            for name, (low, high) in PANEL_LIMITS_MS.items():
+                value = td.get(name)
+                if value is None:
+                    continue
+                if not (_number(value) and float(value).is_integer() and low <= value <= high):
+                    problems[name] = f"Whole milliseconds from {low} to {high}, not {value!r}."
+            eagerness = td.get("eagerness")
+            if eagerness is not None and eagerness not in EAGERNESS:
+                problems["eagerness"] = f"One of {', '.join(EAGERNESS)}, not {eagerness!r}."
+    if "transcription" in inp:
+        tr = inp["transcription"]
+        model = tr.get("model") if isinstance(tr, dict) else None
+        if tr is not None and not (isinstance(model, str) and model.strip()):
+            problems["transcription_model"] = "Name a transcription model (e.g. gpt-transcribe)."
+    out = audio.get("output") if isinstance(audio.get("output"), dict) else {}
+    voice = out.get("voice")
+    if "voice" in out and not (voice in VOICES or isinstance(voice, dict)):
+        problems["voice"] = f"One of {', '.join(VOICES)}, not {voice!r}."
+    if "instructions" in session and not isinstance(session["instructions"], str):
+        problems["instructions"] = "Instructions are text."
+    if "output_modalities" in session and session["output_modalities"] not in (
+        ["audio"],
+        ["text"],
+    ):
+        problems["output_modalities"] = "Either audio (with its transcript) or text only."
+    return problems
+
+
+def session_totals(events: EventLog, model: str | None) -> dict[str, Any]:
+    """Tokens and cost so far, and how full the model's context window is (the totals line).
+
+    ``EventLog.totals()`` when this version has it; else summed from the per-response usage.
+    """
+    totals_of = getattr(events, "totals", None)
+    if callable(totals_of):
+        out = dict(totals_of())
+    else:
+        usage = events.usage()
+        costs = [u.cost_usd for u in usage if u.cost_usd is not None]
+        out = {
+            "responses": len(usage),
+            "input_tokens": sum(u.input_tokens for u in usage),
+            "output_tokens": sum(u.output_tokens for u in usage),
+            "total_tokens": sum(u.total_tokens for u in usage),
+            "cost_usd": round(sum(costs), 6) if costs else None,
+            # each response re-reads the whole conversation: its input + output is the context
+            "context_tokens": usage[-1].total_tokens if usage else 0,
+        }
+    info = model_info(model)
+    out.setdefault("model", model)
+    if info is not None and info.context_window:
+        out.setdefault("context_window", info.context_window)
+    return json.loads(json.dumps(out, default=str))
 
 
 __all__ = ["RealtimeWidget"]

@@ -1,25 +1,34 @@
-"""The event table's feed to the browser: which log rows each view has, sent in batches.
+"""The widget's feeds to the browser: the event table's rows and the turn timeline.
 
 Why its own module: the widget sends the log to its views as coalesced rows (DESIGN.md §4-5),
 at most every 100 ms, only what is new since the last batch, and after "Clear" only rows newer
-than the clear. That bookkeeping is independent of the comm and of the widget's traits.
+than the clear; and the turns (``realtime_nb.timeline``) at most twice a second, only when they
+changed. That bookkeeping is independent of the comm and of the widget's traits.
 Call everything on the session's loop thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from . import bridge
 from .audio import PCM16_BYTES_PER_MS
 from .events import DisplayRow, EventLog
 
+log = logging.getLogger(__name__)
+
 Post = Callable[[dict[str, Any]], bool]
+#: Turns sent to the views (the newest); older ones stay in ``w.events`` for Python.
+MAX_TURNS = 100
 
 
-def row_message(d: DisplayRow) -> dict[str, Any]:
-    """A :class:`bridge.Row` for one display row."""
+def row_message(d: DisplayRow, turn: int | None = None) -> dict[str, Any]:
+    """A :class:`bridge.Row` for one display row (``turn``: the turn it belongs to)."""
     return {
         "seq": d.first_seq,
         "last": d.last_seq,
@@ -32,6 +41,7 @@ def row_message(d: DisplayRow) -> dict[str, Any]:
         "summary": d.summary,
         "size": d.size,
         "audio_ms": round(d.audio_bytes / PCM16_BYTES_PER_MS, 1),
+        "turn": turn,
     }
 
 
@@ -45,6 +55,11 @@ class RowFeed:
         self.sent_seq = 0  #: the last log seq the views have
         self.cleared_seq = 0  #: the table shows rows after this seq ("Clear")
         self.rows_sent = 0
+        #: ``seq -> turn number or None``; the widget plugs in :meth:`TurnFeed.turn_of`.
+        self.turn_of: Callable[[int], int | None] = lambda _seq: None
+
+    def _message(self, d: DisplayRow) -> dict[str, Any]:
+        return row_message(d, self.turn_of(d.first_seq))
 
     def _send(self, rows: list[dict[str, Any]], *, replace: bool) -> None:
         content = {
@@ -63,7 +78,7 @@ class RowFeed:
             d for d in self.events.tail_coalesced(self._row_cap()) if d.last_seq > self.cleared_seq
         ]
         self.sent_seq = self.events.last_seq
-        self._send([row_message(d) for d in shown], replace=True)
+        self._send([self._message(d) for d in shown], replace=True)
 
     def send_new(self) -> None:
         """Send the rows logged since the last batch (nothing when nothing happened)."""
@@ -74,9 +89,97 @@ class RowFeed:
         self.sent_seq = events.last_seq
         shown = events.coalesced(new)[-self._row_cap() :]
         if shown:
-            self._send([row_message(d) for d in shown], replace=False)
+            self._send([self._message(d) for d in shown], replace=False)
 
     def clear(self) -> None:
         """Hide every row logged so far (the log itself keeps them)."""
         self.cleared_seq = self.sent_seq = self.events.last_seq
         self._send([], replace=True)
+
+
+def _timeline_module() -> ModuleType | None:
+    try:
+        module = importlib.import_module("realtime_nb.timeline")
+    except ImportError:  # an older realtime-nb without the turn timeline
+        return None
+    if not all(hasattr(module, name) for name in ("build_turns", "assign_turns")):
+        return None
+    return module
+
+
+class TurnFeed:
+    """Sends the turn timeline (``realtime_nb.timeline``) to the views when it changed.
+
+    Rows are grouped incrementally (a ``TurnTracker`` fed only the rows new since the last
+    call). ``played_ms()`` is ``{assistant item id: ms the speaker actually played}`` and
+    ``audio_for(item_id)`` an item's PCM (for the speech level envelope), both from the widget.
+    ``timeline`` is the module doing the grouping (``realtime_nb.timeline`` by default).
+    """
+
+    def __init__(
+        self,
+        events: EventLog,
+        post: Post,
+        played_ms: Callable[[], Mapping[str, float]],
+        audio_for: Callable[[str], Any],
+        timeline: ModuleType | None = None,
+    ) -> None:
+        self.events = events
+        self._post = post
+        self._played_ms = played_ms
+        self._audio_for = audio_for
+        self._timeline = timeline or _timeline_module()
+        self._tracker = self._timeline.TurnTracker() if self._timeline is not None else None
+        self._built_seq = -1
+        self._turns: list[dict[str, Any]] = []
+        self._sent_json = ""
+        self.sends = 0
+
+    @property
+    def available(self) -> bool:
+        return self._tracker is not None
+
+    def _catch_up(self) -> None:
+        tracker = self._tracker
+        if tracker is not None and self.events.last_seq > tracker.last_seq:
+            tracker.feed(self.events.since(tracker.last_seq))
+
+    def turns(self) -> list[dict[str, Any]]:
+        """The turns now, as JSON-ready dicts (rebuilt only when the log grew)."""
+        if self._tracker is None:
+            return []
+        last = self.events.last_seq
+        if last != self._built_seq:
+            self._built_seq = last
+            try:
+                self._catch_up()
+                built = self._tracker.timelines(
+                    played_ms=self._played_ms(), audio_for=self._audio_for
+                )
+            except Exception:  # the table and audio must go on: log it, keep the last turns
+                log.exception("building the turn timeline failed")
+                return self._turns
+            self._turns = [t.to_dict() for t in built[-MAX_TURNS:]]
+        return self._turns
+
+    def send(self, *, force: bool = False) -> None:
+        """Post the turns if they changed since the last post (or ``force``: a view is new)."""
+        if self._tracker is None:
+            return
+        text = json.dumps(self.turns(), default=str)
+        if text == self._sent_json and not force:
+            return
+        if self._post({"type": bridge.TURNS, "turns": json.loads(text)}):
+            self._sent_json = text
+            self.sends += 1
+
+    def turn_of(self, seq: int) -> int | None:
+        """The turn a row belongs to (None: before the first turn, or no timeline module)."""
+        if self._tracker is None:
+            return None
+        if seq > self._tracker.last_seq:
+            try:
+                self._catch_up()
+            except Exception:
+                log.exception("assigning rows to turns failed")
+        return self._tracker.assignment.get(seq)

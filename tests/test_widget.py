@@ -356,9 +356,17 @@ def test_push_to_talk_clears_commits_and_asks_for_a_response(make: Callable) -> 
     assert w.error == ""
 
 
+def mic_on(view: View) -> None:
+    view.msg(
+        {"type": bridge.MIC_STATE, "state": "on", "error": None, "message": None,
+         "settings": {}, "context_rate": 48000}
+    )  # fmt: skip
+
+
 def test_push_to_talk_too_short_shows_an_error_and_nothing_breaks(make: Callable) -> None:
     w, view = make(turn_detection=None)
     view.ready()
+    mic_on(view)
     view.msg({"type": bridge.PTT, "action": "press"})
     view.mic(speech_like(0.05, seed=9))  # 50 ms
     view.msg({"type": bridge.PTT, "action": "release"})
@@ -571,3 +579,184 @@ def test_the_front_end_closing_the_comm_closes_the_session(make: Callable) -> No
     assert w.session.connected
     w.comm.handle_close({"content": {"data": {}}})
     assert not w.session.connected and w.server is None and w.status == "closed"
+
+
+# --- push-to-talk errors name the cause ---------------------------------------------------------
+def test_push_to_talk_while_muted_says_muted_and_a_good_turn_clears_it(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.ready()
+    mic_on(view)
+    w.muted = True
+    view.msg({"type": bridge.PTT, "action": "press"})
+    view.msg({"type": bridge.PTT, "action": "release"})
+    wait_until(lambda: "muted" in w.error, what="the muted error")
+    w.muted = False
+    mark = w.events.last_seq
+    view.msg({"type": bridge.PTT, "action": "press"})
+    view.mic(speech_like(0.4, seed=3))
+    view.msg({"type": bridge.PTT, "action": "release"})
+    w.session.wait_for("response.done", timeout=TIMEOUT, after=mark)
+    wait_until(lambda: w.error == "", what="the error to clear after a good turn")
+
+
+def test_push_to_talk_with_the_mic_off_says_so(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.ready()
+    view.msg({"type": bridge.PTT, "action": "press"})
+    view.msg({"type": bridge.PTT, "action": "release"})
+    wait_until(lambda: "microphone was not on" in w.error, what="the mic-off error")
+
+
+# --- defaults, settings panel ---------------------------------------------------------------------
+def test_defaults_do_not_split_sentences_and_transcribe_the_user(make: Callable) -> None:
+    w, view = make()
+    td = w.session.session_config["audio"]["input"]["turn_detection"]
+    assert td["silence_duration_ms"] == 600
+    assert w.session.session_config["audio"]["input"]["transcription"]["model"] == "gpt-transcribe"
+    view.ready()
+    mark = w.events.last_seq
+    view.mic(utterance(0.8, seed=4))
+    w.session.wait_for(
+        "conversation.item.input_audio_transcription.completed", timeout=TIMEOUT, after=mark
+    )
+    # the panel's view of the session says the same
+    assert w.session_config["audio"]["input"]["turn_detection"]["silence_duration_ms"] == 600
+    assert set(w.settings_options) >= {"voices", "transcription_models", "eagerness"}
+
+
+def test_no_transcription_when_asked(make: Callable) -> None:
+    w, _ = make(input_transcription=None)
+    assert w.session.session_config["audio"]["input"]["transcription"] is None
+
+
+def update(view: View, session: dict[str, Any]) -> None:
+    view.msg({"type": bridge.UPDATE_SESSION, "session": session})
+
+
+def client_updates(w: RealtimeWidget, after: int) -> list[dict[str, Any]]:
+    return [
+        r.payload["session"]
+        for r in w.events.since(after)
+        if r.direction == "client" and r.type == "session.update"
+    ]
+
+
+def test_a_settings_change_sends_the_session_update_and_the_panel_follows(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    mark = w.events.last_seq
+    td = {
+        "type": "server_vad",
+        "threshold": 0.7,
+        "prefix_padding_ms": 200,
+        "silence_duration_ms": 900,
+    }
+    update(view, {"audio": {"input": {"turn_detection": td, "transcription": None}}})
+    wait_until(
+        lambda: w.session_config["audio"]["input"]["turn_detection"]["silence_duration_ms"] == 900,
+        what="session.updated in the panel's trait",
+    )
+    sent = client_updates(w, mark)
+    assert len(sent) == 1
+    assert sent[0]["audio"]["input"]["turn_detection"] == td
+    assert sent[0]["audio"]["input"]["transcription"] is None
+    assert w.session_config["audio"]["input"]["transcription"] is None
+    assert w.settings_errors == {}
+    assert (w.mode, w.vad_threshold) == ("hands_free", 0.7)  # the old controls follow too
+    mark = w.events.last_seq
+    update(
+        view, {"audio": {"input": {"turn_detection": {"type": "semantic_vad", "eagerness": "low"}}}}
+    )
+    wait_until(lambda: w.turn_detection == "semantic_vad", what="semantic VAD")
+    assert client_updates(w, mark)[0]["audio"]["input"]["turn_detection"]["eagerness"] == "low"
+    assert w.session_config["audio"]["input"]["turn_detection"]["eagerness"] == "low"
+
+
+def test_out_of_range_values_are_shown_by_their_field_and_nothing_is_sent(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    mark = w.events.last_seq
+    bad = {
+        "type": "server_vad",
+        "threshold": 1.5,
+        "silence_duration_ms": -5,
+        "prefix_padding_ms": "x",
+    }
+    update(view, {"audio": {"input": {"turn_detection": bad}, "output": {"voice": "robot"}}})
+    wait_until(lambda: w.settings_errors, what="settings errors")
+    assert set(w.settings_errors) == {
+        "threshold",
+        "silence_duration_ms",
+        "prefix_padding_ms",
+        "voice",
+    }
+    assert "0 to 1" in w.settings_errors["threshold"]
+    time.sleep(0.2)
+    assert client_updates(w, mark) == []
+    # a good change afterwards clears them
+    update(view, {"instructions": "Be brief."})
+    wait_until(lambda: w.session_config.get("instructions") == "Be brief.", what="instructions")
+    assert w.settings_errors == {}
+
+
+def test_the_server_refusing_an_update_is_shown_in_the_panel(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    update(view, {"audio": {"output": {"speed": 5.0}}})  # not a panel field: the server checks
+    wait_until(lambda: "_" in w.settings_errors, what="the server's refusal")
+    assert "speed" in w.settings_errors["_"]
+    assert w.session_config["audio"]["output"].get("speed") != 5.0
+
+
+def test_the_panel_shows_changes_made_from_python(make: Callable) -> None:
+    w, _ = make()
+    w.update_session(instructions="Answer in French.", output_modalities=["text"])
+    wait_until(lambda: w.session_config.get("output_modalities") == ["text"], what="the trait")
+    assert w.session_config["instructions"] == "Answer in French."
+
+
+# --- totals, turns on rows ------------------------------------------------------------------------
+def test_totals_count_tokens_and_the_context_window(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    w.ask("hello there")
+    wait_until(lambda: w.totals.get("total_tokens"), what="totals")
+    assert w.totals["total_tokens"] == sum(u.total_tokens for u in w.events.usage())
+    assert w.totals["context_window"] > 0
+
+
+def test_rows_carry_their_turn_field(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    w.ask("hello")
+    rows = wait_until(lambda: view.of(bridge.ROWS), what="rows")
+    assert all("turn" in r for content, _ in rows for r in content["rows"])
+
+
+# --- recovery ------------------------------------------------------------------------------------
+def test_a_closed_session_is_shown_and_reconnect_opens_a_new_one(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    first = w.session
+    first.loop.run(first.async_session.close(), timeout=TIMEOUT)
+    wait_until(lambda: w.status == "closed", what="status closed")
+    view.msg({"type": bridge.COMMAND, "name": "reconnect", "args": {}})
+    wait_until(lambda: w.status == "connected" and w.session is not first, what="a new session")
+    assert w.previous_sessions == [first]
+    assert (
+        w.session.session_config["audio"]["input"]["turn_detection"]["silence_duration_ms"] == 600
+    )
+    assert w.ask("are you back?").status == "completed"
+    replaced = [c for c, _ in view.of(bridge.ROWS) if c["replace"]]
+    assert len(replaced) >= 2  # the table was replaced with the new session's rows
+
+
+def test_close_leaves_a_readable_record(make: Callable) -> None:
+    w, view = make()
+    view.ready()
+    w.ask("remember this sentence")
+    w.close()
+    page = w.snapshot_html()
+    assert "remember this sentence" in page
+    assert "session.update" in page  # the event table
+    assert "closed" in page

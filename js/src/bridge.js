@@ -16,6 +16,7 @@ export const PLAYED = "played";
 export const COMMAND = "command";
 export const GET_EVENT = "get_event";
 export const PING = "ping";
+export const UPDATE_SESSION = "update_session";
 
 // kernel → browser
 export const ROWS = "rows";
@@ -23,11 +24,12 @@ export const AUDIO = "audio";
 export const FLUSH = "flush";
 export const EVENT_JSON = "event_json";
 export const PONG = "pong";
+export const TURNS = "turns";
 
-export const BROWSER_TO_KERNEL = [READY, MIC_FRAME, MIC_STATE, PTT, PLAYED, COMMAND, GET_EVENT, PING];
-export const KERNEL_TO_BROWSER = [ROWS, AUDIO, FLUSH, EVENT_JSON, PONG];
+export const BROWSER_TO_KERNEL = [READY, MIC_FRAME, MIC_STATE, PTT, PLAYED, COMMAND, GET_EVENT, PING, UPDATE_SESSION];
+export const KERNEL_TO_BROWSER = [ROWS, AUDIO, FLUSH, EVENT_JSON, PONG, TURNS];
 
-export const COMMANDS = ["send_text", "cancel", "clear_log", "set_mode", "set_threshold", "stop_audio"];
+export const COMMANDS = ["send_text", "cancel", "clear_log", "set_mode", "set_threshold", "stop_audio", "reconnect"];
 
 export const MIC_ERRORS = [
   "insecure_context",
@@ -52,9 +54,10 @@ export const MIC_ERRORS = [
  * @typedef {{type: "command", name: string, args: object}} Command
  * @typedef {{type: "get_event", request_id: number, seq: number}} GetEvent
  * @typedef {{type: "ping", request_id: number, t: number}} Ping
+ * @typedef {{type: "update_session", session: object}} UpdateSession
  * @typedef {{seq: number, last: number, n: number, t: number, dir: "client"|"server"|"local",
  *   type: string, item: string|null, resp: string|null, summary: string, size: number,
- *   audio_ms: number}} Row
+ *   audio_ms: number, turn?: number|null}} Row
  * @typedef {{type: "rows", rows: Row[], replace: boolean, total: number,
  *   counts: Record<string, number>}} Rows
  * @typedef {{type: "audio", item_id: string, response_id: string|null, seq: number}} Audio
@@ -62,6 +65,7 @@ export const MIC_ERRORS = [
  * @typedef {{type: "event_json", request_id: number, seq: number, payload: object|null,
  *   error: string|null}} EventJson
  * @typedef {{type: "pong", request_id: number, t: number, t_kernel: number}} Pong
+ * @typedef {{type: "turns", turns: import("./timeline.js").TurnData[]}} Turns
  */
 
 /**

@@ -8,6 +8,22 @@ import { PING } from "./bridge.js";
 export const PING_INTERVAL_MS = 2000;
 /** The kernel counts as stalled when a ping has gone unanswered this long. */
 export const STALL_AFTER_MS = 3000;
+/** Unanswered this long, the header stops saying "connected": the kernel may be gone. */
+export const QUIET_AFTER_MS = 15000;
+
+/**
+ * Whether the kernel link is alive, as the header shows it.
+ * "dead": the widget manager marked the comm closed (kernel restarted or shut down) or a send
+ * failed; "quiet": no pong for QUIET_AFTER_MS (a long blocking cell, or a kernel that died
+ * without saying so); "live" otherwise.
+ * @param {{commLive: unknown, sendFailed: boolean, silentForMs: number|null}} f
+ * @returns {"live"|"quiet"|"dead"}
+ */
+export function kernelState({ commLive, sendFailed, silentForMs }) {
+  if (commLive === false || sendFailed) return "dead";
+  if (silentForMs !== null && silentForMs > QUIET_AFTER_MS) return "quiet";
+  return "live";
+}
 
 export class CommHealth {
   constructor() {

@@ -26,6 +26,24 @@ export class KernelLink {
     this.nextId = 1 + Math.floor(Math.random() * 1e9);
     /** @type {Map<number, {resolve: (r: EventReply) => void, timer: ReturnType<typeof setTimeout>}>} */
     this.pending = new Map();
+    /** True once a send threw (the comm is gone: kernel restarted or shut down). */
+    this.sendFailed = false;
+  }
+
+  /**
+   * model.send, noting a failure instead of throwing: after a kernel restart the comm is closed
+   * and every send would otherwise raise into the banner, once per mic frame.
+   * @param {object} msg
+   * @param {ArrayBuffer[]} [buffers]
+   */
+  post(msg, buffers) {
+    if (this.sendFailed) return;
+    try {
+      this.model.send(msg, undefined, buffers);
+    } catch (e) {
+      this.sendFailed = true;
+      console.warn("realtime-nb: the kernel link is closed", e);
+    }
   }
 
   /** A fresh request id; event requests and pings share the sequence. */
@@ -38,9 +56,9 @@ export class KernelLink {
    * @param {object} fields the rest of the `ready` message (view_id, sample_rate, ...)
    */
   sendReady(fields) {
-    this.model.send({ type: READY, version: PROTOCOL_VERSION, ...fields });
+    this.post({ type: READY, version: PROTOCOL_VERSION, ...fields });
     this.readySent = true;
-    for (const [msg, buffers] of this.queued.splice(0)) this.model.send(msg, undefined, buffers);
+    for (const [msg, buffers] of this.queued.splice(0)) this.post(msg, buffers);
   }
 
   /**
@@ -54,7 +72,7 @@ export class KernelLink {
       if (this.queued.length < PRE_READY_QUEUE) this.queued.push([msg, buffers]);
       return;
     }
-    this.model.send(msg, undefined, buffers);
+    this.post(msg, buffers);
   }
 
   /**
@@ -63,7 +81,7 @@ export class KernelLink {
    * @param {ArrayBuffer[]} buffers
    */
   sendNow(msg, buffers) {
-    this.model.send(msg, undefined, buffers);
+    this.post(msg, buffers);
   }
 
   /**

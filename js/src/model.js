@@ -18,6 +18,10 @@
  *   row_cap: number,
  *   _transcript: import("./transcript.js").Turn[],
  *   stats: Record<string, any>,
+ *   session_config: Record<string, any>,
+ *   settings_options: import("./settings-panel.js").SettingsOptions,
+ *   settings_errors: Record<string, string>,
+ *   totals: Record<string, any>,
  * }} Traits
  * @typedef {import("@anywidget/types").AnyModel<Traits>} Model
  * @typedef {"off"|"starting"|"on"|"error"} MicStateName

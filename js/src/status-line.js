@@ -1,6 +1,8 @@
-// The header: the connection state (the `status` trait; test hook `status`), the offline badge
-// while the kernel talks to the local stand-in instead of a real model (with a tooltip saying
-// how to use OpenAI instead), and the endpoint the kernel talks to (a URL, never a key).
+// The header: the connection state (the `status` trait, and whether the kernel still answers;
+// test hook `status`), the offline badge while the kernel talks to the local stand-in instead of a
+// real model (with a tooltip saying how to use OpenAI instead), the endpoint the kernel talks to
+// (a URL, never a key), plain advice when something is wrong (`connection-advice`) and the
+// Reconnect button (`reconnect`) when the session closed but the kernel is alive.
 
 import { h } from "./dom.js";
 
@@ -10,18 +12,46 @@ const OFFLINE_TOOLTIP =
   "RealtimeWidget(api_key=...) or set the OPENAI_API_KEY environment variable, then create " +
   "the widget again.";
 
+/**
+ * What the header says: the state shown (the trait, unless the kernel itself is gone) and advice.
+ * @param {string} status the `status` trait
+ * @param {"live"|"quiet"|"dead"} kernel whether the widget's link to the kernel is alive
+ *   (comm-health.js kernelState)
+ * @returns {{state: string, advice: string, canReconnect: boolean}}
+ */
+export function connectionState(status, kernel) {
+  if (kernel === "dead") {
+    return { state: "disconnected", advice: "The kernel restarted or stopped: run the cell again to start a new session.", canReconnect: false };
+  }
+  if (kernel === "quiet") {
+    return { state: "not answering", advice: "The kernel is not answering: a cell may still be running. If the kernel restarted, run the cell again.", canReconnect: false };
+  }
+  if (status === "closed") return { state: "closed", advice: "The session is closed. Press Reconnect for a new one with the same settings.", canReconnect: true };
+  if (status === "reconnecting") return { state: "reconnecting", advice: "The connection dropped; reconnecting…", canReconnect: false };
+  if (status === "error") return { state: "error", advice: "", canReconnect: true };
+  return { state: status || "idle", advice: "", canReconnect: false };
+}
+
 export class StatusLine {
-  constructor() {
+  /** @param {{onReconnect: () => void, signal: AbortSignal, guard: import("./guard.js").Guard}} opts */
+  constructor({ onReconnect, signal, guard }) {
     this.status = h("span", { rtnb: "status", class: "rtnb-status", "data-state": "idle" }, "idle");
     this.badge = h("span", { rtnb: "badge-offline", class: "rtnb-badge", title: OFFLINE_TOOLTIP, tabindex: "0" }, "offline stand-in");
     this.endpoint = h("span", { class: "rtnb-endpoint" });
-    this.el = h("header", { class: "rtnb-header" }, h("span", { class: "rtnb-title" }, "Realtime"), this.status, this.badge, this.endpoint);
+    this.advice = h("span", { rtnb: "connection-advice", class: "rtnb-advice", hidden: true });
+    this.reconnect = h("button", { rtnb: "reconnect", class: "rtnb-btn rtnb-btn-small", type: "button", hidden: true, title: "Open a new session with the same settings (w.reconnect())" }, "Reconnect");
+    this.reconnect.addEventListener("click", guard(onReconnect), { signal });
+    this.el = h("header", { class: "rtnb-header" }, h("span", { class: "rtnb-title" }, "Realtime"), this.status, this.badge, this.endpoint, this.advice, this.reconnect);
   }
 
-  /** @param {{status: string, offline: boolean, endpoint: string}} s the traits */
-  render({ status, offline, endpoint }) {
-    this.status.textContent = status;
-    this.status.dataset.state = status;
+  /** @param {{status: string, offline: boolean, endpoint: string, kernel: "live"|"quiet"|"dead"}} s */
+  render({ status, offline, endpoint, kernel }) {
+    const c = connectionState(status, kernel);
+    this.status.textContent = c.state;
+    this.status.dataset.state = c.state;
+    this.advice.textContent = c.advice;
+    this.advice.hidden = !c.advice;
+    this.reconnect.hidden = !c.canReconnect;
     // parentNode, not isConnected: on the first render the view is not in the page yet
     if (offline && !this.badge.parentNode) this.status.after(this.badge);
     if (!offline && this.badge.parentNode) this.badge.remove();

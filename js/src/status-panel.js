@@ -8,7 +8,8 @@ import { fmtMs, num } from "./util.js";
 const PCM_RATE = 24000;
 
 /**
- * The stats line under the table: mic frames, drops, audio out, played, rows, comm threads.
+ * The stats line under the table: mic frames, drops, audio out, played, rows. (Kernel threads
+ * and buffer types are in the environment check, not here.)
  * @param {Record<string, any>} s the widget's `stats` trait
  * @param {number} rowsShown rows in this view's table
  * @returns {HTMLElement[]}
@@ -30,15 +31,6 @@ export function statsNodes(s, rowsShown) {
   if (num(s.interrupts)) parts.push(`${num(s.interrupts)} interrupts`);
   parts.push(`rows ${num(s.rows_sent)} sent · ${rowsShown} shown`);
   if (num(s.views) > 1) parts.push(`${num(s.views)} views`);
-  const threads = s.comm_threads;
-  const names = Array.isArray(threads)
-    ? threads
-    : threads && typeof threads === "object"
-      ? Object.keys(threads)
-      : threads
-        ? [String(threads)]
-        : [];
-  if (names.length) parts.push(`comm threads: ${names.join(", ")}`);
   /** @type {HTMLElement[]} */
   const nodes = [];
   for (const p of parts) {
@@ -94,7 +86,7 @@ export function hintText(mode, turnDetection, micState) {
  * @typedef {{secureContext: boolean, micSupport: {message: string}|null, micPermission: string,
  *   context: {sampleRate: number, state: string}|null, micSettings: Record<string, unknown>,
  *   bufferKind: string, rttMs: number|null, player: {buffered_ms?: unknown, underruns?: unknown}|null,
- *   viewId: string, userAgent: string}} EnvFacts
+ *   viewId: string, userAgent: string, commThreads?: string[]}} EnvFacts
  */
 
 /**
@@ -119,6 +111,7 @@ export function envRows(f) {
         : "not started",
     ],
     ["kernel buffers arrive as", f.bufferKind],
+    ["kernel threads handling the widget", (f.commThreads || []).join(", ") || "–"],
     ["comm round trip", f.rttMs === null ? "–" : `${Math.round(f.rttMs)} ms`],
     ["player", f.player ? `buffered ${Math.round(num(f.player.buffered_ms))} ms, ${num(f.player.underruns)} underruns` : "not started"],
     ["view", f.viewId],

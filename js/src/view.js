@@ -6,7 +6,8 @@
 //   mic-control.js      the microphone: MIC_STATE, MIC_FRAME
 //   push-to-talk.js     press / release, and which frames belong to a turn
 //   comm-health.js      ping / pong: is the kernel answering?
-//   status-line.js, banner.js, controls.js, transcript.js, table.js, footer.js: the page, top down
+//   status-line.js, banner.js, controls.js, settings-panel.js, transcript.js, totals.js,
+//   timeline.js, table.js, footer.js: the page, top down
 //
 // Order of a view's life (bridge.js, DESIGN.md §4): build the DOM, start audio (the page's
 // AudioContext and this view's Player), send `ready` (the first message, with the context's
@@ -14,7 +15,7 @@
 // comes from traits (model.get / change:NAME); streams are custom messages. Every handler runs
 // through a guard (guard.js), so an exception lands in the error banner instead of vanishing.
 
-import { AUDIO, EVENT_JSON, FLUSH, PONG, ROWS } from "./bridge.js";
+import { AUDIO, EVENT_JSON, FLUSH, PONG, ROWS, TURNS, UPDATE_SESSION } from "./bridge.js";
 import { checkMicSupport } from "./mic.js";
 import { h } from "./dom.js";
 import { makeGuard } from "./guard.js";
@@ -23,13 +24,16 @@ import { kernelDispatcher } from "./kernel-messages.js";
 import { Playback } from "./playback.js";
 import { MicControl } from "./mic-control.js";
 import { PushToTalk } from "./push-to-talk.js";
-import { CommHealth, PING_INTERVAL_MS, STALL_AFTER_MS } from "./comm-health.js";
+import { CommHealth, PING_INTERVAL_MS, STALL_AFTER_MS, kernelState } from "./comm-health.js";
 import { StatusLine } from "./status-line.js";
 import { ErrorBanner, WarnLine } from "./banner.js";
 import { Controls } from "./controls.js";
 import { TranscriptView } from "./transcript.js";
 import { TableView } from "./table.js";
 import { Footer } from "./footer.js";
+import { SettingsPanel } from "./settings-panel.js";
+import { TimelineView } from "./timeline.js";
+import { TotalsLine } from "./totals.js";
 import { hintText, warnText } from "./status-panel.js";
 import { errorText, nowEpochMs, randomId } from "./util.js";
 
@@ -69,7 +73,7 @@ export class View {
     this.playback = new Playback({ signal, guard, send: (msg) => this.link.send(msg), onContextState: () => this.tick() });
     this.ptt = new PushToTalk({ send: (msg) => this.link.send(msg), guard });
 
-    this.statusLine = new StatusLine();
+    this.statusLine = new StatusLine({ signal, guard, onReconnect: () => this.link.command("reconnect", {}) });
     this.banner = new ErrorBanner({ signal, guard, kernelError: () => String(model.get("error") || "") });
     this.warn = new WarnLine();
     this.mic = new MicControl({
@@ -101,6 +105,9 @@ export class View {
         thresholdChange: (value) => this.changeThreshold(value),
       },
     });
+    this.settings = new SettingsPanel({ signal, guard, apply: (session) => this.link.send({ type: UPDATE_SESSION, session }) });
+    this.totals = new TotalsLine();
+    this.timeline = new TimelineView({ signal, guard, onSelect: (n) => this.filterToTurn(n) });
     this.transcript = new TranscriptView();
     this.table = new TableView({
       signal,
@@ -119,8 +126,8 @@ export class View {
       h(
         "div",
         { class: "rtnb-main" },
-        h("div", { class: "rtnb-left" }, this.controls.el, this.transcript.el),
-        h("div", { class: "rtnb-right" }, this.table.el),
+        h("div", { class: "rtnb-left" }, this.controls.el, this.settings.el, this.transcript.el),
+        h("div", { class: "rtnb-right" }, this.totals.el, this.timeline.el, this.table.el),
       ),
       this.footer.el,
     );
@@ -165,11 +172,17 @@ export class View {
       ["row_cap", () => this.table.setCap(m.get("row_cap"))],
       ["_transcript", () => this.transcript.update(m.get("_transcript"))],
       ["stats", () => this.renderStats()],
+      ["session_config", () => this.settings.setConfig(m.get("session_config") || {})],
+      ["settings_options", () => this.settings.setOptions(m.get("settings_options") || {})],
+      ["settings_errors", () => this.settings.setErrors(m.get("settings_errors") || {})],
+      ["totals", () => this.totals.render(m.get("totals") || {})],
     ]);
     for (const [name, fn] of traits) {
       this.listen(`change:${name}`, fn);
       this.guard(fn)();
     }
+    // the widget manager marks the comm closed when the kernel restarts or shuts down
+    this.listen("comm_live_update", () => this.renderStatus());
   }
 
   // --- start: audio, then `ready`, then kernel messages --------------------------------------
@@ -199,8 +212,12 @@ export class View {
         [FLUSH]: () => playback.flush(),
         [EVENT_JSON]: (msg) => this.link.answerEvent(msg),
         [PONG]: (msg) => {
-          if (this.health.onPong(msg, nowEpochMs())) this.renderWarn();
+          if (this.health.onPong(msg, nowEpochMs())) {
+            this.renderWarn();
+            this.renderStatus();
+          }
         },
+        [TURNS]: (msg) => this.timeline.ingest(msg),
       }),
     );
     this.intervals.push(setInterval(this.guard(() => this.tick()), METER_INTERVAL_MS));
@@ -284,17 +301,38 @@ export class View {
     const ping = this.health.nextPing(nowEpochMs(), () => this.link.newRequestId());
     if (ping) this.link.send(ping);
     this.renderWarn();
+    this.renderStatus();
     this.footer.refreshEnv();
   }
 
   // --- rendering ----------------------------------------------------------------------------
+  /** @returns {"live"|"quiet"|"dead"} whether the kernel at the other end of the comm is there */
+  kernelState() {
+    return kernelState({
+      commLive: /** @type {any} */ (this.model).comm_live,
+      sendFailed: this.link.sendFailed,
+      silentForMs: this.health.silentForMs(nowEpochMs()),
+    });
+  }
+
   renderStatus() {
     const m = this.model;
-    this.statusLine.render({
-      status: String(m.get("status") || "idle"),
-      offline: !!m.get("offline"),
-      endpoint: String(m.get("endpoint") || ""),
-    });
+    const status = String(m.get("status") || "idle");
+    const kernel = this.kernelState();
+    this.statusLine.render({ status, offline: !!m.get("offline"), endpoint: String(m.get("endpoint") || ""), kernel });
+    // nothing can hear the mic any more: stop capturing instead of sending into the void
+    if ((kernel === "dead" || status === "closed") && this.mic.active) this.mic.stop();
+  }
+
+  /**
+   * Show only one turn's rows in the table (null: all rows). The timeline and the transcript
+   * call this; the table's side is TableView.setTurnFilter.
+   * @param {number|null} n
+   */
+  filterToTurn(n) {
+    const table = /** @type {any} */ (this.table);
+    if (typeof table.setTurnFilter === "function") table.setTurnFilter(n);
+    if (this.timeline.selected !== n) this.timeline.selected = n;
   }
 
   /** @param {unknown} e */
@@ -332,6 +370,7 @@ export class View {
       player: player ? player.stats() : null,
       viewId: this.viewId,
       userAgent: String(nav.userAgent || ""),
+      commThreads: commThreadNames((this.model.get("stats") || {}).comm_threads),
     };
   }
 
@@ -349,6 +388,8 @@ export class View {
       underruns: p.underruns(),
       rows_in_table: this.table.rowCount,
       buffer_kind: p.bufferKind,
+      kernel: this.kernelState(),
+      turns: this.timeline.turns.length,
     };
   }
 
@@ -366,4 +407,15 @@ export class View {
     const i = views.indexOf(this.registryEntry);
     if (i >= 0) views.splice(i, 1);
   }
+}
+
+/**
+ * The kernel threads that handled this widget's messages (the `stats` trait's `comm_threads`).
+ * @param {unknown} threads
+ * @returns {string[]}
+ */
+function commThreadNames(threads) {
+  if (Array.isArray(threads)) return threads.map(String);
+  if (threads && typeof threads === "object") return Object.keys(threads);
+  return threads ? [String(threads)] : [];
 }

@@ -8,12 +8,14 @@ var PLAYED = "played";
 var COMMAND = "command";
 var GET_EVENT = "get_event";
 var PING = "ping";
+var UPDATE_SESSION = "update_session";
 var ROWS = "rows";
 var AUDIO = "audio";
 var FLUSH = "flush";
 var EVENT_JSON = "event_json";
 var PONG = "pong";
-var KERNEL_TO_BROWSER = [ROWS, AUDIO, FLUSH, EVENT_JSON, PONG];
+var TURNS = "turns";
+var KERNEL_TO_BROWSER = [ROWS, AUDIO, FLUSH, EVENT_JSON, PONG, TURNS];
 var MIC_ERRORS = [
   "insecure_context",
   "no_media_devices",
@@ -31,9 +33,9 @@ function asBytes(buf) {
 }
 function asInt16(buf) {
   const bytes = asBytes(buf);
-  const n = bytes.byteLength >> 1;
-  if (bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, n);
-  return new Int16Array(bytes.slice(0, n * 2).buffer);
+  const n2 = bytes.byteLength >> 1;
+  if (bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, n2);
+  return new Int16Array(bytes.slice(0, n2 * 2).buffer);
 }
 function bufferKind(buf) {
   if (buf instanceof DataView) return "DataView";
@@ -284,9 +286,9 @@ var Mic = class {
       }
       this._node.port.close();
     }
-    for (const n of this._nodes) {
+    for (const n2 of this._nodes) {
       try {
-        n.disconnect();
+        n2.disconnect();
       } catch {
       }
     }
@@ -397,6 +399,22 @@ var KernelLink = class {
     this.queued = [];
     this.nextId = 1 + Math.floor(Math.random() * 1e9);
     this.pending = /* @__PURE__ */ new Map();
+    this.sendFailed = false;
+  }
+  /**
+   * model.send, noting a failure instead of throwing: after a kernel restart the comm is closed
+   * and every send would otherwise raise into the banner, once per mic frame.
+   * @param {object} msg
+   * @param {ArrayBuffer[]} [buffers]
+   */
+  post(msg, buffers) {
+    if (this.sendFailed) return;
+    try {
+      this.model.send(msg, void 0, buffers);
+    } catch (e) {
+      this.sendFailed = true;
+      console.warn("realtime-nb: the kernel link is closed", e);
+    }
   }
   /** A fresh request id; event requests and pings share the sequence. */
   newRequestId() {
@@ -407,9 +425,9 @@ var KernelLink = class {
    * @param {object} fields the rest of the `ready` message (view_id, sample_rate, ...)
    */
   sendReady(fields) {
-    this.model.send({ type: READY, version: PROTOCOL_VERSION, ...fields });
+    this.post({ type: READY, version: PROTOCOL_VERSION, ...fields });
     this.readySent = true;
-    for (const [msg, buffers] of this.queued.splice(0)) this.model.send(msg, void 0, buffers);
+    for (const [msg, buffers] of this.queued.splice(0)) this.post(msg, buffers);
   }
   /**
    * Send to the kernel (queued until `ready` has gone out; dropped once the view is closed).
@@ -422,7 +440,7 @@ var KernelLink = class {
       if (this.queued.length < PRE_READY_QUEUE) this.queued.push([msg, buffers]);
       return;
     }
-    this.model.send(msg, void 0, buffers);
+    this.post(msg, buffers);
   }
   /**
    * Send now, not queued: microphone frames, which are worth nothing late.
@@ -430,7 +448,7 @@ var KernelLink = class {
    * @param {ArrayBuffer[]} buffers
    */
   sendNow(msg, buffers) {
-    this.model.send(msg, void 0, buffers);
+    this.post(msg, buffers);
   }
   /**
    * @param {string} name one of bridge.js COMMANDS
@@ -555,9 +573,9 @@ var Player = class {
   level() {
     if (this._closed || this.ctx.state !== "running") return 0;
     this.analyser.getFloatTimeDomainData(this._scratch);
-    let s = 0;
-    for (let i = 0; i < this._scratch.length; i++) s += this._scratch[i] * this._scratch[i];
-    return Math.min(1, Math.sqrt(s / this._scratch.length));
+    let s2 = 0;
+    for (let i = 0; i < this._scratch.length; i++) s2 += this._scratch[i] * this._scratch[i];
+    return Math.min(1, Math.sqrt(s2 / this._scratch.length));
   }
   /** @returns {boolean} the AudioContext is not running (autoplay policy): call unlock() from a gesture */
   get needsUnlock() {
@@ -1006,6 +1024,12 @@ var PushToTalk = class {
 // src/comm-health.js
 var PING_INTERVAL_MS = 2e3;
 var STALL_AFTER_MS = 3e3;
+var QUIET_AFTER_MS = 15e3;
+function kernelState({ commLive, sendFailed, silentForMs }) {
+  if (commLive === false || sendFailed) return "dead";
+  if (silentForMs !== null && silentForMs > QUIET_AFTER_MS) return "quiet";
+  return "live";
+}
 var CommHealth = class {
   constructor() {
     this.ping = null;
@@ -1048,17 +1072,37 @@ var CommHealth = class {
 
 // src/status-line.js
 var OFFLINE_TOOLTIP = "No API key was found, so the kernel talks to realtime-nb's local stand-in server: scripted replies and a simple level-based VAD, no real model. To use OpenAI, pass RealtimeWidget(api_key=...) or set the OPENAI_API_KEY environment variable, then create the widget again.";
+function connectionState(status, kernel) {
+  if (kernel === "dead") {
+    return { state: "disconnected", advice: "The kernel restarted or stopped: run the cell again to start a new session.", canReconnect: false };
+  }
+  if (kernel === "quiet") {
+    return { state: "not answering", advice: "The kernel is not answering: a cell may still be running. If the kernel restarted, run the cell again.", canReconnect: false };
+  }
+  if (status === "closed") return { state: "closed", advice: "The session is closed. Press Reconnect for a new one with the same settings.", canReconnect: true };
+  if (status === "reconnecting") return { state: "reconnecting", advice: "The connection dropped; reconnecting\u2026", canReconnect: false };
+  if (status === "error") return { state: "error", advice: "", canReconnect: true };
+  return { state: status || "idle", advice: "", canReconnect: false };
+}
 var StatusLine = class {
-  constructor() {
+  /** @param {{onReconnect: () => void, signal: AbortSignal, guard: import("./guard.js").Guard}} opts */
+  constructor({ onReconnect, signal, guard }) {
     this.status = h("span", { rtnb: "status", class: "rtnb-status", "data-state": "idle" }, "idle");
     this.badge = h("span", { rtnb: "badge-offline", class: "rtnb-badge", title: OFFLINE_TOOLTIP, tabindex: "0" }, "offline stand-in");
     this.endpoint = h("span", { class: "rtnb-endpoint" });
-    this.el = h("header", { class: "rtnb-header" }, h("span", { class: "rtnb-title" }, "Realtime"), this.status, this.badge, this.endpoint);
+    this.advice = h("span", { rtnb: "connection-advice", class: "rtnb-advice", hidden: true });
+    this.reconnect = h("button", { rtnb: "reconnect", class: "rtnb-btn rtnb-btn-small", type: "button", hidden: true, title: "Open a new session with the same settings (w.reconnect())" }, "Reconnect");
+    this.reconnect.addEventListener("click", guard(onReconnect), { signal });
+    this.el = h("header", { class: "rtnb-header" }, h("span", { class: "rtnb-title" }, "Realtime"), this.status, this.badge, this.endpoint, this.advice, this.reconnect);
   }
-  /** @param {{status: string, offline: boolean, endpoint: string}} s the traits */
-  render({ status, offline, endpoint }) {
-    this.status.textContent = status;
-    this.status.dataset.state = status;
+  /** @param {{status: string, offline: boolean, endpoint: string, kernel: "live"|"quiet"|"dead"}} s */
+  render({ status, offline, endpoint, kernel }) {
+    const c = connectionState(status, kernel);
+    this.status.textContent = c.state;
+    this.status.dataset.state = c.state;
+    this.advice.textContent = c.advice;
+    this.advice.hidden = !c.advice;
+    this.reconnect.hidden = !c.canReconnect;
     if (offline && !this.badge.parentNode) this.status.after(this.badge);
     if (!offline && this.badge.parentNode) this.badge.remove();
     this.endpoint.textContent = endpoint;
@@ -1134,10 +1178,10 @@ var Meter = class {
   /**
    * @param {{rtnb: string, label: string, title: string, withThreshold?: boolean}} opts
    */
-  constructor({ rtnb, label, title, withThreshold = false }) {
+  constructor({ rtnb, label, title: title2, withThreshold = false }) {
     this.bar = h("div", { class: "rtnb-meter-bar" });
     this.track = h("div", { class: "rtnb-meter-track" }, this.bar);
-    this.el = h("div", { rtnb, class: "rtnb-meter", title, "data-level": "0", role: "meter", "aria-label": label, "aria-valuemin": String(METER_MIN_DB), "aria-valuemax": String(METER_MAX_DB) }, this.track);
+    this.el = h("div", { rtnb, class: "rtnb-meter", title: title2, "data-level": "0", role: "meter", "aria-label": label, "aria-valuemin": String(METER_MIN_DB), "aria-valuemax": String(METER_MAX_DB) }, this.track);
     this.dbText = h("span", { class: "rtnb-meter-db" }, "\u2212\u221E");
     this.line = null;
     if (withThreshold) {
@@ -1345,8 +1389,8 @@ var Controls = class {
    * @param {number|null} value API threshold 0..1
    * @param {string|null} turnDetection
    */
-  setThreshold(value, turnDetection) {
-    const vad = turnDetection === "server_vad";
+  setThreshold(value, turnDetection2) {
+    const vad = turnDetection2 === "server_vad";
     const v = typeof value === "number" && Number.isFinite(value) ? value : null;
     this.threshold.disabled = !vad;
     if (v !== null && document.activeElement !== this.threshold) this.threshold.value = String(v);
@@ -1485,11 +1529,12 @@ function normalizeRow(r) {
     resp: r.resp ?? null,
     summary: String(r.summary ?? ""),
     size: Number(r.size ?? 0),
-    audio_ms: Number(r.audio_ms ?? 0)
+    audio_ms: Number(r.audio_ms ?? 0),
+    turn: typeof r.turn === "number" ? r.turn : null
   };
 }
 function canMerge(prev, row) {
-  return COALESCED_TYPES.has(row.type) && prev.type === row.type && prev.dir === row.dir && (prev.item ?? null) === (row.item ?? null) && row.seq > prev.last;
+  return COALESCED_TYPES.has(row.type) && prev.type === row.type && prev.dir === row.dir && (prev.item ?? null) === (row.item ?? null) && prev.turn === row.turn && row.seq > prev.last;
 }
 function summaryText(summary) {
   const i = summary.indexOf('"');
@@ -1502,27 +1547,27 @@ function clip(text, limit = SUMMARY_MAX) {
   return text.length <= limit ? text : text.slice(0, limit - 1) + "\u2026";
 }
 function mergeRows(a, b) {
-  const n = a.n + b.n;
+  const n2 = a.n + b.n;
   const audio_ms = Math.round((a.audio_ms + b.audio_ms) * 1e3) / 1e3;
   let summary;
   if (AUDIO_RUN_TYPES.has(a.type)) {
-    summary = `${a.type} \xD7${n} (${Math.round(audio_ms * 10) / 10} ms)`;
+    summary = `${a.type} \xD7${n2} (${Math.round(audio_ms * 10) / 10} ms)`;
   } else {
     const x = summaryText(a.summary);
     const y = summaryText(b.summary);
-    summary = x.clipped ? `${a.type} \xD7${n} "${x.text}\u2026` : clip(`${a.type} \xD7${n} "${x.text}${y.text}${y.clipped ? "\u2026" : '"'}`);
+    summary = x.clipped ? `${a.type} \xD7${n2} "${x.text}\u2026` : clip(`${a.type} \xD7${n2} "${x.text}${y.text}${y.clipped ? "\u2026" : '"'}`);
   }
   return {
     ...a,
     last: b.last,
-    n,
+    n: n2,
     resp: a.resp ?? b.resp,
     summary,
     size: a.size + b.size,
     audio_ms
   };
 }
-function compileFilter({ type = "", dir = "", search = "" } = {}) {
+function compileFilter({ type = "", dir = "", search = "", turn = null } = {}) {
   const pos = [];
   const neg = [];
   for (const tok of type.split(/[\s,]+/)) {
@@ -1531,12 +1576,13 @@ function compileFilter({ type = "", dir = "", search = "" } = {}) {
       if (tok.length > 1) neg.push(tok.slice(1).toLowerCase());
     } else pos.push(tok.toLowerCase());
   }
-  return { pos, neg, dir, q: search.trim().toLowerCase() };
+  return { pos, neg, dir, q: search.trim().toLowerCase(), turn: typeof turn === "number" ? turn : null };
 }
 function filterIsEmpty(f) {
-  return !f.pos.length && !f.neg.length && !f.dir && !f.q;
+  return !f.pos.length && !f.neg.length && !f.dir && !f.q && f.turn === null;
 }
 function rowMatches(row, f) {
+  if (f.turn !== null && row.turn !== f.turn) return false;
   if (f.dir && row.dir !== f.dir) return false;
   const type = row.type.toLowerCase();
   if (f.pos.length && !f.pos.some((p) => type.startsWith(p))) return false;
@@ -1573,8 +1619,8 @@ var RowStore = class {
   /** @param {Partial<Row>} raw */
   add(raw) {
     const row = normalizeRow(raw);
-    const n = this.rows.length;
-    if (n && canMerge(this.rows[n - 1], row)) this.rows[n - 1] = mergeRows(this.rows[n - 1], row);
+    const n2 = this.rows.length;
+    if (n2 && canMerge(this.rows[n2 - 1], row)) this.rows[n2 - 1] = mergeRows(this.rows[n2 - 1], row);
     else this.rows.push(row);
   }
   reset() {
@@ -1601,8 +1647,8 @@ var RowStore = class {
   }
 };
 function sanitizeCap(cap) {
-  const n = Math.floor(Number(cap));
-  return Number.isFinite(n) && n > 0 ? n : DEFAULT_ROW_CAP;
+  const n2 = Math.floor(Number(cap));
+  return Number.isFinite(n2) && n2 > 0 ? n2 : DEFAULT_ROW_CAP;
 }
 
 // src/row-format.js
@@ -1626,19 +1672,30 @@ function formatSize(bytes) {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 function formatTime(t) {
-  return Number.isFinite(t) ? t.toFixed(3) : "";
+  if (!Number.isFinite(t)) return "";
+  if (t < 999.9995) return t.toFixed(3);
+  const whole = Math.floor(t);
+  if (t < 3600) {
+    const m2 = Math.floor(t / 60);
+    const s3 = (Math.floor((t - m2 * 60) * 10) / 10).toFixed(1).padStart(4, "0");
+    return `${m2}:${s3}`;
+  }
+  const hours = Math.floor(whole / 3600);
+  const m = String(Math.floor(whole % 3600 / 60)).padStart(2, "0");
+  const s2 = String(whole % 60).padStart(2, "0");
+  return `${hours}:${m}:${s2}`;
 }
 function formatAudioMs(ms) {
   if (!ms) return "";
   return ms >= 1e4 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
 function displaySummary(row) {
-  const s = row.summary;
+  const s2 = row.summary;
   const run = `${row.type} \xD7${row.n}`;
-  if (row.n > 1 && s.startsWith(run)) return s.slice(run.length).trimStart();
-  if (s === row.type) return "";
-  if (s.startsWith(`${row.type} `)) return s.slice(row.type.length + 1);
-  return s;
+  if (row.n > 1 && s2.startsWith(run)) return s2.slice(run.length).trimStart();
+  if (s2 === row.type) return "";
+  if (s2.startsWith(`${row.type} `)) return s2.slice(row.type.length + 1);
+  return s2;
 }
 function isErrorRow(row) {
   return row.type === "error" || row.type.endsWith(".failed") || row.type.includes("error");
@@ -1758,7 +1815,7 @@ var TableView = class {
     this.thead = h(
       "div",
       { class: "rtnb-tr rtnb-thead", role: "row" },
-      ...COLUMNS.map(([k, label, title]) => h("span", { class: `rtnb-th rtnb-c-${k}`, role: "columnheader", title: title || null }, label))
+      ...COLUMNS.map(([k, label, title2]) => h("span", { class: `rtnb-th rtnb-c-${k}`, role: "columnheader", title: title2 || null }, label))
     );
     this.tbody = h("div", { class: "rtnb-tbody", role: "rowgroup" });
     this.table = h("div", { class: "rtnb-table", role: "table", "aria-label": "Events" }, this.thead, this.tbody);
@@ -1992,39 +2049,39 @@ var TableView = class {
     if (this.follow.checked) this.scrollToEnd();
   }
   updateCounts() {
-    const s = this.store;
-    this.hiddenCount.textContent = String(s.hidden);
-    this.hiddenNote.hidden = s.hidden === 0;
-    const dirs = ["client", "server", "local"].filter((d) => s.counts[d]).map((d) => `${DIR_ARROWS[
+    const s2 = this.store;
+    this.hiddenCount.textContent = String(s2.hidden);
+    this.hiddenNote.hidden = s2.hidden === 0;
+    const dirs = ["client", "server", "local"].filter((d) => s2.counts[d]).map((d) => `${DIR_ARROWS[
       /** @type {"client"} */
       d
-    ]} ${s.counts[d]}`).join("  ");
+    ]} ${s2.counts[d]}`).join("  ");
     let shown = "";
     if (!filterIsEmpty(this.filter)) {
-      let n = 0;
-      for (const { tr } of this.dom) if (!tr.hidden) n++;
-      shown = ` \xB7 ${n} rows match`;
+      let n2 = 0;
+      for (const { tr } of this.dom) if (!tr.hidden) n2++;
+      shown = ` \xB7 ${n2} rows match`;
     }
-    this.countsEl.textContent = s.total ? `${s.total} events${dirs ? ` (${dirs})` : ""}${shown}` : shown.slice(3);
+    this.countsEl.textContent = s2.total ? `${s2.total} events${dirs ? ` (${dirs})` : ""}${shown}` : shown.slice(3);
   }
   scrollToEnd() {
-    const s = this.scroller;
-    s.scrollTop = s.scrollHeight;
-    this.lastScrollTop = s.scrollTop;
+    const s2 = this.scroller;
+    s2.scrollTop = s2.scrollHeight;
+    this.lastScrollTop = s2.scrollTop;
   }
   onScroll() {
-    const s = this.scroller;
-    const atEnd = s.scrollTop + s.clientHeight >= s.scrollHeight - 4;
+    const s2 = this.scroller;
+    const atEnd = s2.scrollTop + s2.clientHeight >= s2.scrollHeight - 4;
     if (atEnd) {
       if (this.autoPaused) {
         this.autoPaused = false;
         this.follow.checked = true;
       }
-    } else if (s.scrollTop < this.lastScrollTop - 1 && this.follow.checked) {
+    } else if (s2.scrollTop < this.lastScrollTop - 1 && this.follow.checked) {
       this.follow.checked = false;
       this.autoPaused = true;
     }
-    this.lastScrollTop = s.scrollTop;
+    this.lastScrollTop = s2.scrollTop;
   }
   /**
    * Select a row and show its JSON (asked from the kernel; never hangs).
@@ -2070,24 +2127,21 @@ var TableView = class {
 
 // src/status-panel.js
 var PCM_RATE2 = 24e3;
-function statsNodes(s, rowsShown) {
+function statsNodes(s2, rowsShown) {
   const parts = [];
-  parts.push(`mic ${num(s.mic_frames)} frames \xB7 ${fmtMs(num(s.mic_ms))}`);
-  const dropped = num(s.mic_dropped);
+  parts.push(`mic ${num(s2.mic_frames)} frames \xB7 ${fmtMs(num(s2.mic_ms))}`);
+  const dropped = num(s2.mic_dropped);
   if (dropped > 0) parts.push(h("span", { class: "rtnb-stat-bad" }, `kernel busy: ${dropped} mic frames dropped`));
-  parts.push(`audio out ${num(s.audio_chunks_sent)} chunks \xB7 ${fmtMs(num(s.audio_ms_sent))}`);
-  if (s.played && typeof s.played === "object") {
-    const samples = Object.values(s.played).reduce((a, b) => a + num(b), 0);
+  parts.push(`audio out ${num(s2.audio_chunks_sent)} chunks \xB7 ${fmtMs(num(s2.audio_ms_sent))}`);
+  if (s2.played && typeof s2.played === "object") {
+    const samples = Object.values(s2.played).reduce((a, b) => a + num(b), 0);
     parts.push(`played ${fmtMs(samples / (PCM_RATE2 / 1e3))}`);
-  } else if (s.played !== void 0) {
-    parts.push(`played ${fmtMs(num(s.played))}`);
+  } else if (s2.played !== void 0) {
+    parts.push(`played ${fmtMs(num(s2.played))}`);
   }
-  if (num(s.interrupts)) parts.push(`${num(s.interrupts)} interrupts`);
-  parts.push(`rows ${num(s.rows_sent)} sent \xB7 ${rowsShown} shown`);
-  if (num(s.views) > 1) parts.push(`${num(s.views)} views`);
-  const threads = s.comm_threads;
-  const names = Array.isArray(threads) ? threads : threads && typeof threads === "object" ? Object.keys(threads) : threads ? [String(threads)] : [];
-  if (names.length) parts.push(`comm threads: ${names.join(", ")}`);
+  if (num(s2.interrupts)) parts.push(`${num(s2.interrupts)} interrupts`);
+  parts.push(`rows ${num(s2.rows_sent)} sent \xB7 ${rowsShown} shown`);
+  if (num(s2.views) > 1) parts.push(`${num(s2.views)} views`);
   const nodes = [];
   for (const p of parts) {
     if (nodes.length) nodes.push(h("span", { class: "rtnb-sep" }, " \xB7 "));
@@ -2095,25 +2149,25 @@ function statsNodes(s, rowsShown) {
   }
   return nodes;
 }
-function warnText(silentForMs, stallAfterMs, s) {
+function warnText(silentForMs, stallAfterMs, s2) {
   const lines = [];
   if (silentForMs !== null && silentForMs > stallAfterMs) {
     lines.push(
       `The kernel has not answered for ${Math.floor(silentForMs / 1e3)} s: a running cell is probably blocking it. Events and audio catch up when it is free; mic audio that waits too long is dropped (and counted).`
     );
   }
-  const dropped = num(s.mic_dropped);
+  const dropped = num(s2.mic_dropped);
   if (dropped > 0) lines.push(`Kernel busy: ${dropped} mic frames dropped (they arrived too late to be useful).`);
   return lines.join("\n");
 }
-function hintText(mode, turnDetection, micState) {
+function hintText(mode, turnDetection2, micState) {
   if (mode === "push_to_talk") {
     return micState === "on" ? "Hold the button (or Space on it) while you speak." : "Hold the button while you speak; the mic starts on the first press.";
   }
-  if (turnDetection === null || turnDetection === "none") {
+  if (turnDetection2 === null || turnDetection2 === "none") {
     return "Turn detection is off: use push-to-talk, or type a message.";
   }
-  if (micState === "on" && turnDetection === "server_vad") {
+  if (micState === "on" && turnDetection2 === "server_vad") {
     return "Speak: the bar turns green above the VAD line. Use headphones so the model does not hear itself.";
   }
   return "";
@@ -2130,6 +2184,7 @@ function envRows(f) {
       Object.keys(st).length ? ["sampleRate", "channelCount", "echoCancellation", "noiseSuppression", "autoGainControl"].filter((k) => k in st).map((k) => `${k}=${st[k]}`).join(" ") : "not started"
     ],
     ["kernel buffers arrive as", f.bufferKind],
+    ["kernel threads handling the widget", (f.commThreads || []).join(", ") || "\u2013"],
     ["comm round trip", f.rttMs === null ? "\u2013" : `${Math.round(f.rttMs)} ms`],
     ["player", f.player ? `buffered ${Math.round(num(f.player.buffered_ms))} ms, ${num(f.player.underruns)} underruns` : "not started"],
     ["view", f.viewId],
@@ -2190,6 +2245,520 @@ var Footer = class {
   }
 };
 
+// src/settings-panel.js
+var obj = (v) => v && typeof v === "object" && !Array.isArray(v) ? (
+  /** @type {Record<string, any>} */
+  v
+) : {};
+var str = (v) => v === null || v === void 0 ? "" : String(v);
+function formFromConfig(config, options = {}) {
+  const input = obj(obj(config.audio).input);
+  const output = obj(obj(config.audio).output);
+  const td = input.turn_detection && typeof input.turn_detection === "object" ? obj(input.turn_detection) : null;
+  const tr = input.transcription && typeof input.transcription === "object" ? obj(input.transcription) : null;
+  const turn = td && (td.type === "server_vad" || td.type === "semantic_vad") ? td.type : "none";
+  const mods = Array.isArray(config.output_modalities) ? config.output_modalities : ["audio"];
+  return {
+    turn,
+    threshold: str(td?.threshold ?? 0.5),
+    prefix_padding_ms: str(td?.prefix_padding_ms ?? 300),
+    silence_duration_ms: str(td?.silence_duration_ms ?? options.default_silence_ms ?? 600),
+    eagerness: str(td?.eagerness ?? "auto"),
+    transcription: !!tr,
+    transcription_model: str(tr?.model ?? options.default_transcription_model ?? "gpt-transcribe"),
+    voice: typeof output.voice === "string" ? output.voice : "",
+    instructions: str(config.instructions),
+    output_modalities: mods.includes("text") && !mods.includes("audio") ? "text" : "audio"
+  };
+}
+function numberOrText(text) {
+  const t = text.trim();
+  const x = Number(t);
+  return t !== "" && Number.isFinite(x) ? x : text;
+}
+function turnDetection(f) {
+  if (f.turn === "server_vad") {
+    return {
+      type: "server_vad",
+      threshold: numberOrText(f.threshold),
+      prefix_padding_ms: numberOrText(f.prefix_padding_ms),
+      silence_duration_ms: numberOrText(f.silence_duration_ms)
+    };
+  }
+  if (f.turn === "semantic_vad") return { type: "semantic_vad", eagerness: f.eagerness };
+  return null;
+}
+function sessionUpdate(f, before) {
+  const session = {};
+  const input = {};
+  const tdNow = JSON.stringify(turnDetection(f));
+  if (tdNow !== JSON.stringify(turnDetection(before))) input.turn_detection = turnDetection(f);
+  if (f.transcription !== before.transcription || f.transcription && f.transcription_model !== before.transcription_model) {
+    input.transcription = f.transcription ? { model: f.transcription_model.trim() } : null;
+  }
+  const audio = {};
+  if (Object.keys(input).length) audio.input = input;
+  if (f.voice && f.voice !== before.voice) audio.output = { voice: f.voice };
+  if (Object.keys(audio).length) session.audio = audio;
+  if (f.instructions !== before.instructions) session.instructions = f.instructions;
+  if (f.output_modalities !== before.output_modalities) session.output_modalities = [f.output_modalities];
+  return session;
+}
+function pyLiteral(v, indent = "") {
+  if (v === null || v === void 0) return "None";
+  if (v === true) return "True";
+  if (v === false) return "False";
+  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "None";
+  if (typeof v === "string") return JSON.stringify(v);
+  const inner = indent + "    ";
+  if (Array.isArray(v)) return `[${v.map((x) => pyLiteral(x, indent)).join(", ")}]`;
+  const entries = Object.entries(
+    /** @type {Record<string, unknown>} */
+    v
+  );
+  if (!entries.length) return "{}";
+  return `{
+${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${pyLiteral(x, inner)},`).join("\n")}
+${indent}}`;
+}
+function pythonCode(session) {
+  if (!Object.keys(session).length) return "# nothing changed: the session already has these settings";
+  const wire = JSON.stringify({ type: "session.update", session: { type: "realtime", ...session } });
+  return `w.update_session(${pyLiteral(session)})
+# on the wire: ${wire}`;
+}
+var HELP = {
+  turn: "audio.input.turn_detection: who ends your turn. Off = push-to-talk (you commit).",
+  threshold: "turn_detection.threshold (0\u20131): how loud speech must be to start a turn.",
+  prefix_padding_ms: "turn_detection.prefix_padding_ms: audio kept from before speech started.",
+  silence_duration_ms: "turn_detection.silence_duration_ms: silence that ends a turn. Under ~500 ms ordinary pauses between sentences split one thought into several turns.",
+  eagerness: "semantic_vad eagerness: low waits longer for you to finish (up to 8 s), high answers sooner (2 s).",
+  transcription: "audio.input.transcription: transcribe what you say (your turns then show as text).",
+  voice: "audio.output.voice (the service refuses a change once the model has spoken).",
+  instructions: "instructions: the session's system prompt.",
+  output_modalities: "output_modalities: audio (with a transcript) or text only."
+};
+var SettingsPanel = class {
+  /**
+   * @param {{signal: AbortSignal, guard: import("./guard.js").Guard,
+   *   apply: (session: Record<string, any>) => void}} opts
+   */
+  constructor({ signal, guard, apply }) {
+    this.apply = apply;
+    this.config = {};
+    this.options = {};
+    this.dirty = /* @__PURE__ */ new Set();
+    this.errors = {};
+    const on = (t, type, fn) => t.addEventListener(type, guard(fn), { signal });
+    const select = (name, choices) => (
+      /** @type {HTMLSelectElement} */
+      h("select", { rtnb: `settings-${name}`, class: "rtnb-select", name }, ...choices.map(([v, t]) => h("option", { value: v }, t)))
+    );
+    const input = (name, attrs = {}) => (
+      /** @type {HTMLInputElement} */
+      h("input", { rtnb: `settings-${name}`, class: "rtnb-input rtnb-settings-num", name, autocomplete: "off", "data-lm-suppress-shortcuts": "true", ...attrs })
+    );
+    this.fields = {
+      turn: select("turn", [["none", "off (push-to-talk)"], ["server_vad", "server VAD"], ["semantic_vad", "semantic VAD"]]),
+      threshold: input("threshold", { type: "number", min: "0", max: "1", step: "0.05" }),
+      prefix_padding_ms: input("prefix_padding_ms", { type: "number", min: "0", step: "50" }),
+      silence_duration_ms: input("silence_duration_ms", { type: "number", min: "0", step: "50" }),
+      eagerness: select("eagerness", [["auto", "auto"], ["low", "low"], ["medium", "medium"], ["high", "high"]]),
+      transcription: input("transcription", { type: "checkbox", class: "rtnb-settings-check" }),
+      transcription_model: select("transcription_model", []),
+      voice: select("voice", []),
+      instructions: (
+        /** @type {HTMLTextAreaElement} */
+        h("textarea", { rtnb: "settings-instructions", class: "rtnb-input rtnb-settings-text", name: "instructions", rows: "3", "data-lm-suppress-shortcuts": "true" })
+      ),
+      output_modalities: select("output_modalities", [["audio", "audio + transcript"], ["text", "text only"]])
+    };
+    const row = (name, label, unit = "") => {
+      const err = h("span", { rtnb: "settings-error", class: "rtnb-settings-error", "data-field": name, hidden: true });
+      this.errors[name] = err;
+      const extra = name === "transcription" ? this.fields.transcription_model : null;
+      return h("label", { class: "rtnb-settings-row", "data-field": name, title: HELP[name] }, h("span", { class: "rtnb-settings-label" }, label), this.fields[name], unit, extra, err);
+    };
+    this.rows = {
+      threshold: row("threshold", "threshold"),
+      prefix_padding_ms: row("prefix_padding_ms", "prefix padding", " ms"),
+      silence_duration_ms: row("silence_duration_ms", "silence", " ms"),
+      eagerness: row("eagerness", "eagerness")
+    };
+    this.errors.transcription_model = this.errors.transcription = h("span", { rtnb: "settings-error", class: "rtnb-settings-error", "data-field": "transcription_model", hidden: true });
+    this.serverError = h("div", { rtnb: "settings-error", class: "rtnb-settings-error", "data-field": "_", hidden: true });
+    this.errors._ = this.serverError;
+    this.applyButton = h("button", { rtnb: "settings-apply", class: "rtnb-btn rtnb-btn-primary", type: "button", disabled: true }, "Apply");
+    this.copyButton = h("button", { rtnb: "settings-copy", class: "rtnb-btn", type: "button", title: "Show the session.update these settings send, as Python, and copy it" }, "Copy as code");
+    this.code = h("pre", { rtnb: "settings-code", class: "rtnb-settings-code", hidden: true });
+    this.el = /** @type {HTMLDetailsElement} */
+    h(
+      "details",
+      { rtnb: "settings", class: "rtnb-settings" },
+      h("summary", {}, "Session settings"),
+      h(
+        "div",
+        { class: "rtnb-settings-grid" },
+        row("turn", "turn detection"),
+        this.rows.threshold,
+        this.rows.prefix_padding_ms,
+        this.rows.silence_duration_ms,
+        this.rows.eagerness,
+        h("label", { class: "rtnb-settings-row", "data-field": "transcription", title: HELP.transcription }, h("span", { class: "rtnb-settings-label" }, "transcribe me"), this.fields.transcription, this.fields.transcription_model, this.errors.transcription_model),
+        row("voice", "voice"),
+        row("output_modalities", "answers as"),
+        row("instructions", "instructions")
+      ),
+      h("div", { class: "rtnb-row" }, this.applyButton, this.copyButton),
+      this.serverError,
+      this.code
+    );
+    for (const [name, el] of Object.entries(this.fields)) {
+      on(el, el instanceof HTMLSelectElement || el instanceof HTMLInputElement && el.type === "checkbox" ? "change" : "input", () => {
+        this.dirty.add(name);
+        this.refreshState();
+      });
+      on(el, "keydown", (e) => e.stopPropagation());
+    }
+    on(this.applyButton, "click", () => {
+      const update = this.update();
+      if (!Object.keys(update).length) return;
+      this.apply(update);
+      this.dirty.clear();
+      this.refreshState();
+    });
+    on(this.copyButton, "click", () => this.copy());
+  }
+  /** @returns {SettingsForm} what the form says now */
+  read() {
+    const f = this.fields;
+    return {
+      turn: (
+        /** @type {SettingsForm["turn"]} */
+        f.turn.value
+      ),
+      threshold: f.threshold.value,
+      prefix_padding_ms: f.prefix_padding_ms.value,
+      silence_duration_ms: f.silence_duration_ms.value,
+      eagerness: f.eagerness.value,
+      transcription: f.transcription.checked,
+      transcription_model: f.transcription_model.value,
+      voice: f.voice.value,
+      instructions: f.instructions.value,
+      output_modalities: f.output_modalities.value === "text" ? "text" : "audio"
+    };
+  }
+  /** The session.update the form would send now (only what changed). */
+  update() {
+    return sessionUpdate(this.read(), formFromConfig(this.config, this.options));
+  }
+  /** @param {SettingsOptions} options the `settings_options` trait */
+  setOptions(options) {
+    this.options = obj(options);
+    this.fill();
+  }
+  /** @param {Record<string, any>} config the `session_config` trait */
+  setConfig(config) {
+    this.config = obj(config);
+    this.fill();
+  }
+  /** Put the session's values in every field the person is not editing. */
+  fill() {
+    const form = formFromConfig(this.config, this.options);
+    const f = this.fields;
+    setChoices(f.voice, [...this.options.voices || [], form.voice].filter(Boolean));
+    setChoices(f.transcription_model, [...this.options.transcription_models || [], form.transcription_model]);
+    for (const [name, value] of Object.entries(form)) {
+      if (this.dirty.has(name)) continue;
+      const el = (
+        /** @type {any} */
+        f[name]
+      );
+      if (name === "transcription") el.checked = !!value;
+      else if (el.value !== value) el.value = String(value);
+    }
+    this.refreshState();
+  }
+  /** Show the fields that apply to the chosen turn detection; enable Apply when it would send. */
+  refreshState() {
+    const turn = this.fields.turn.value;
+    for (const name of ["threshold", "prefix_padding_ms", "silence_duration_ms"]) this.rows[name].hidden = turn !== "server_vad";
+    this.rows.eagerness.hidden = turn !== "semantic_vad";
+    this.fields.transcription_model.disabled = !this.fields.transcription.checked;
+    this.applyButton.disabled = !Object.keys(this.update()).length;
+    if (!this.code.hidden) this.code.textContent = pythonCode(this.update());
+  }
+  /** @param {Record<string, string>} errors the `settings_errors` trait */
+  setErrors(errors) {
+    const e = obj(errors);
+    for (const [name, el] of Object.entries(this.errors)) {
+      const text = typeof e[name] === "string" ? e[name] : "";
+      el.textContent = text;
+      el.hidden = !text;
+    }
+    if (Object.keys(e).length) this.el.open = true;
+  }
+  copy() {
+    const text = pythonCode(this.update());
+    this.code.textContent = text;
+    this.code.hidden = false;
+    const clip2 = (
+      /** @type {any} */
+      globalThis.navigator?.clipboard
+    );
+    if (clip2 && typeof clip2.writeText === "function") clip2.writeText(text).catch(() => {
+    });
+  }
+};
+function setChoices(select, values) {
+  const unique = [...new Set(values)];
+  const now = [...select.options].map((o) => o.value);
+  if (JSON.stringify(now) === JSON.stringify(unique)) return;
+  const keep = select.value;
+  select.replaceChildren(...unique.map((v) => h("option", { value: v }, v)));
+  if (unique.includes(keep)) select.value = keep;
+}
+
+// src/timeline.js
+var SVG = "http://www.w3.org/2000/svg";
+var LANE_HEIGHT = 14;
+var HEADER_HEIGHT = 16;
+var LABEL_WIDTH = 44;
+var MAX_AXIS_S = 30;
+var MARK_LANE = { speech_started: "you", speech_stopped: "you", committed: "you", response_created: "model", first_audio: "model", first_text: "model", response_done: "model", truncated: "audio", cancelled: "model", error: "model" };
+function fmtS(s2) {
+  return typeof s2 === "number" && Number.isFinite(s2) ? `${s2.toFixed(3)} s` : "\u2013";
+}
+function fmtMsOrDash(ms) {
+  return typeof ms === "number" && Number.isFinite(ms) ? `${Math.round(ms)} ms` : "\u2013";
+}
+function axisSeconds(turns) {
+  let longest = 1;
+  for (const t of turns) longest = Math.max(longest, num2(t.end) - num2(t.start));
+  return Math.min(MAX_AXIS_S, longest);
+}
+function num2(v) {
+  return typeof v === "number" && Number.isFinite(v) ? v : 0;
+}
+function layoutTurn(turn, axisS, width) {
+  const t0 = num2(turn.start);
+  const end = num2(turn.end) || t0;
+  const x = (t) => Math.max(0, Math.min(width, (num2(t ?? end) - t0) / axisS * width));
+  const spans = [];
+  const marks = [];
+  for (const s2 of turn.speech || []) {
+    spans.push({ lane: "you", kind: "speech", x0: x(s2.start), x1: x(s2.end ?? end), title: `you spoke ${fmtS(s2.start)} \u2192 ${fmtS(s2.end)}` });
+  }
+  for (const r of turn.responses || []) {
+    const rEnd = r.end ?? end;
+    spans.push({ lane: "model", kind: "response", x0: x(r.start), x1: x(rEnd), title: `response ${r.response_id} ${r.status || "in progress"}: created ${fmtS(r.start)}, first audio ${fmtS(r.first_audio)}, done ${fmtS(r.end)}` });
+    if (r.first_audio !== null && r.first_audio !== void 0) {
+      spans.push({ lane: "model", kind: "waiting", x0: x(r.start), x1: x(r.first_audio), title: `waiting for the first audio: ${fmtMsOrDash((r.first_audio - r.start) * 1e3)}` });
+      const from = r.first_audio;
+      const received = num2(r.audio_received_ms) / 1e3;
+      const played = r.audio_played_ms === null || r.audio_played_ms === void 0 ? null : num2(r.audio_played_ms) / 1e3;
+      if (received > 0) spans.push({ lane: "audio", kind: "received", x0: x(from), x1: x(from + received), title: `audio received: ${fmtMsOrDash(r.audio_received_ms)}` });
+      if (played !== null) spans.push({ lane: "audio", kind: "played", x0: x(from), x1: x(from + played), title: `audio actually played: ${fmtMsOrDash(r.audio_played_ms)} of ${fmtMsOrDash(r.audio_received_ms)}` });
+      if (r.truncated_at_ms !== null && r.truncated_at_ms !== void 0) {
+        marks.push({ lane: "audio", kind: "truncated", x: x(from + num2(r.truncated_at_ms) / 1e3), title: `cut at ${fmtMsOrDash(r.truncated_at_ms)} of the answer (barge-in: the rest was never heard)` });
+      }
+    }
+  }
+  for (const tool of turn.tools || []) {
+    spans.push({ lane: "tools", kind: "tool", x0: x(tool.start), x1: Math.max(x(tool.start) + 2, x(tool.end ?? end)), title: `${tool.name} (${tool.status || "running"}): ${fmtS(tool.start)} \u2192 ${fmtS(tool.end)}` });
+  }
+  for (const m of turn.marks || []) {
+    if (m.kind === "truncated") continue;
+    marks.push({ lane: MARK_LANE[
+      /** @type {keyof typeof MARK_LANE} */
+      m.kind
+    ] || "model", kind: m.kind, x: x(m.t), title: `${m.label || m.kind.replace(/_/g, " ")} at ${fmtS(m.t)}${m.seq ? ` (row ${m.seq})` : ""}` });
+  }
+  for (const e of turn.errors || []) {
+    marks.push({ lane: "model", kind: "error", x: x(e.t), title: `error ${e.code || ""} at ${fmtS(e.t)}: ${e.message}` });
+  }
+  const lanes = ["you", "model", "audio"];
+  if ((turn.tools || []).length) lanes.push("tools");
+  const peak = Math.max(1e-6, ...(turn.level || []).map(([, v]) => num2(v)));
+  const level = (turn.level || []).map(([t, v]) => (
+    /** @type {[number, number]} */
+    [x(t), num2(v) / peak]
+  ));
+  return { lanes, spans, marks, level, title: turnTitle(turn) };
+}
+function turnTitle(turn) {
+  const l = turn.latency_ms || {};
+  const parts = [
+    `Turn ${turn.turn}: ${fmtS(turn.start)} \u2192 ${fmtS(turn.end)}`,
+    turn.user_text ? `you: "${turn.user_text}"` : "",
+    `end of speech \u2192 response created ${fmtMsOrDash(l.speech_end_to_created)}, \u2192 first audio ${fmtMsOrDash(l.created_to_first_audio)} (total ${fmtMsOrDash(l.speech_end_to_first_audio)})`,
+    turn.tokens ? `tokens: ${turn.tokens.input} in, ${turn.tokens.output} out` : "",
+    typeof turn.cost_usd === "number" ? `cost: $${turn.cost_usd.toFixed(4)}` : "",
+    turn.interrupted ? "interrupted (barge-in)" : "",
+    "Click to show only this turn's rows in the table."
+  ];
+  return parts.filter(Boolean).join("\n");
+}
+function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "rtnb") el.setAttribute("data-rtnb", String(v));
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children) if (c) el.append(c);
+  return el;
+}
+function title(text) {
+  const t = document.createElementNS(SVG, "title");
+  t.textContent = text;
+  return t;
+}
+var TimelineView = class {
+  /**
+   * @param {{signal: AbortSignal, guard: import("./guard.js").Guard, onSelect: (turn: number|null) => void}} opts
+   */
+  constructor({ signal, guard, onSelect }) {
+    this.onSelect = onSelect;
+    this.turns = [];
+    this.selected = null;
+    this.width = 360;
+    this.body = h("div", { class: "rtnb-timeline-body" });
+    this.empty = h("div", { class: "rtnb-timeline-empty" }, "Turns appear here as you talk: your speech, the model's answer, what was played and where it was cut.");
+    this.legend = h(
+      "div",
+      { class: "rtnb-timeline-legend" },
+      ...[["speech", "you spoke"], ["response", "response"], ["waiting", "waiting for audio"], ["received", "audio received"], ["played", "audio played"], ["truncated", "cut (barge-in)"], ["tool", "tool call"], ["error", "error"]].map(
+        ([k, t]) => h("span", { class: `rtnb-legend rtnb-tl-${k}` }, t)
+      )
+    );
+    this.el = h("details", { rtnb: "timeline", class: "rtnb-timeline", open: true }, h("summary", {}, "Turn timeline"), this.legend, this.empty, this.body);
+    this.body.addEventListener(
+      "click",
+      guard((e) => {
+        const g = (
+          /** @type {Element|null} */
+          e.target instanceof Element ? e.target.closest("[data-turn]") : null
+        );
+        if (!g) return;
+        const n2 = Number(g.getAttribute("data-turn"));
+        this.select(this.selected === n2 ? null : n2);
+      }),
+      { signal }
+    );
+  }
+  /** @param {number|null} n */
+  select(n2) {
+    this.selected = n2;
+    for (const g of this.body.querySelectorAll("[data-turn]")) g.classList.toggle("rtnb-tl-selected", Number(g.getAttribute("data-turn")) === n2);
+    this.onSelect(n2);
+  }
+  /** @param {{turns?: unknown}} msg the TURNS message */
+  ingest(msg) {
+    this.turns = Array.isArray(msg.turns) ? (
+      /** @type {TurnData[]} */
+      msg.turns
+    ) : [];
+    this.render();
+  }
+  render() {
+    const measured = this.body.clientWidth;
+    if (measured > LABEL_WIDTH + 40) this.width = measured - LABEL_WIDTH - 8;
+    this.empty.hidden = this.turns.length > 0;
+    const axisS = axisSeconds(this.turns);
+    const groups = this.turns.map((t) => this.renderTurn(t, axisS));
+    this.body.replaceChildren(...groups, this.turns.length ? this.axis(axisS) : "");
+  }
+  /**
+   * @param {TurnData} turn
+   * @param {number} axisS
+   */
+  renderTurn(turn, axisS) {
+    const L = layoutTurn(turn, axisS, this.width);
+    const height = HEADER_HEIGHT + L.lanes.length * LANE_HEIGHT + 4;
+    const laneY = (lane) => HEADER_HEIGHT + Math.max(0, L.lanes.indexOf(lane)) * LANE_HEIGHT;
+    const svg = s("svg", { rtnb: "timeline-turn", class: "rtnb-tl-turn", width: LABEL_WIDTH + this.width + 4, height, "data-turn": turn.turn, "data-interrupted": turn.interrupted ? "true" : "false" });
+    if (this.selected === turn.turn) svg.classList.add("rtnb-tl-selected");
+    const said = turn.user_text ? ` \u201C${turn.user_text.length > 60 ? turn.user_text.slice(0, 59) + "\u2026" : turn.user_text}\u201D` : "";
+    const latency = turn.latency_ms?.speech_end_to_first_audio;
+    const head = `Turn ${turn.turn}${said}${typeof latency === "number" ? ` \xB7 ${Math.round(latency)} ms to first audio` : ""}${turn.interrupted ? " \xB7 interrupted" : ""}`;
+    svg.append(s("rect", { class: "rtnb-tl-bg", x: 0, y: 0, width: LABEL_WIDTH + this.width + 4, height }, title(L.title)));
+    svg.append(s("text", { class: "rtnb-tl-head", x: 2, y: HEADER_HEIGHT - 4 }, document.createTextNode(head), title(L.title)));
+    for (const lane of L.lanes) {
+      const y = laneY(lane);
+      svg.append(s("g", { rtnb: "timeline-lane", "data-lane": lane }, s("text", { class: "rtnb-tl-label", x: 2, y: y + LANE_HEIGHT - 4 }, document.createTextNode(lane)), s("line", { class: "rtnb-tl-guide", x1: LABEL_WIDTH, x2: LABEL_WIDTH + this.width, y1: y + LANE_HEIGHT - 1, y2: y + LANE_HEIGHT - 1 })));
+    }
+    const plot = s("g", { transform: `translate(${LABEL_WIDTH},0)` });
+    if (L.level.length > 1) {
+      const y = laneY("you");
+      const pts = L.level.map(([x, v]) => `${x.toFixed(1)},${(y + LANE_HEIGHT - 2 - v * (LANE_HEIGHT - 3)).toFixed(1)}`);
+      plot.append(s("polyline", { rtnb: "timeline-level", class: "rtnb-tl-level", points: pts.join(" ") }));
+    }
+    for (const sp of L.spans) {
+      const inset = sp.kind === "played" || sp.kind === "waiting" ? 4 : 2;
+      plot.append(s("rect", { rtnb: "timeline-span", class: `rtnb-tl-${sp.kind}`, "data-kind": sp.kind, x: sp.x0, y: laneY(sp.lane) + inset, width: Math.max(1, sp.x1 - sp.x0), height: LANE_HEIGHT - 2 * inset }, title(sp.title)));
+    }
+    for (const m of L.marks) {
+      const y = laneY(m.lane);
+      plot.append(s("line", { rtnb: "timeline-mark", class: `rtnb-tl-mark rtnb-tl-${m.kind}`, "data-kind": m.kind, x1: m.x, x2: m.x, y1: y, y2: y + LANE_HEIGHT }, title(m.title)));
+    }
+    svg.append(plot);
+    return svg;
+  }
+  /** @param {number} axisS */
+  axis(axisS) {
+    const svg = s("svg", { class: "rtnb-tl-axis", width: LABEL_WIDTH + this.width + 4, height: 14 });
+    const step = axisS > 10 ? 5 : axisS > 4 ? 1 : 0.5;
+    for (let t = 0; t <= axisS + 1e-9; t += step) {
+      const x = LABEL_WIDTH + t / axisS * this.width;
+      svg.append(s("text", { x, y: 11, class: "rtnb-tl-tick" }, document.createTextNode(`${t}s`)));
+    }
+    svg.append(title("Seconds from each turn's start (the same scale for every turn)."));
+    return svg;
+  }
+};
+
+// src/totals.js
+var n = (v) => typeof v === "number" && Number.isFinite(v) ? v : null;
+function totalsText(t) {
+  const input = n(t.input_tokens);
+  const output = n(t.output_tokens);
+  const total = n(t.total_tokens) ?? (input !== null && output !== null ? input + output : null);
+  if (!total) return { text: "", title: "", fill: null };
+  const parts = [`${total.toLocaleString("en-US")} tokens`];
+  const cost = n(t.cost_usd);
+  parts.push(cost === null ? "cost unknown for this model" : `$${cost < 0.01 ? cost.toFixed(4) : cost.toFixed(2)}`);
+  const context = n(t.context_tokens);
+  const window = n(t.context_window);
+  let fill = null;
+  if (context !== null && window) {
+    fill = Math.min(1, context / window);
+    parts.push(`context ${Math.round(fill * 100)}% of ${window.toLocaleString("en-US")}`);
+  }
+  const title2 = [
+    `So far: ${input ?? "\u2013"} input and ${output ?? "\u2013"} output tokens${n(t.responses) !== null ? ` over ${t.responses} responses` : ""}.`,
+    context !== null ? `The last response read ${context} tokens of conversation (each response reads it all again).` : "",
+    "Per turn: hover a turn in the timeline. In Python: w.events.usage_dataframe()."
+  ].filter(Boolean).join("\n");
+  return { text: parts.join(" \xB7 "), title: title2, fill };
+}
+var TotalsLine = class {
+  constructor() {
+    this.bar = h("span", { class: "rtnb-totals-fill" });
+    this.text = h("span", { class: "rtnb-totals-text" });
+    this.el = h("div", { rtnb: "totals", class: "rtnb-totals", hidden: true }, this.text, h("span", { class: "rtnb-totals-bar" }, this.bar));
+  }
+  /** @param {Record<string, any>} totals */
+  render(totals) {
+    const { text, title: title2, fill } = totalsText(totals || {});
+    this.el.hidden = !text;
+    this.text.textContent = text;
+    this.el.title = title2;
+    this.bar.style.width = `${Math.round((fill ?? 0) * 100)}%`;
+    this.bar.parentElement && (this.bar.parentElement.hidden = fill === null);
+    this.el.dataset.fill = fill === null ? "" : fill.toFixed(3);
+  }
+};
+
 // src/view.js
 var METER_INTERVAL_MS = 60;
 function registry() {
@@ -2218,7 +2787,7 @@ var View = class {
     this.health = new CommHealth();
     this.playback = new Playback({ signal, guard, send: (msg) => this.link.send(msg), onContextState: () => this.tick() });
     this.ptt = new PushToTalk({ send: (msg) => this.link.send(msg), guard });
-    this.statusLine = new StatusLine();
+    this.statusLine = new StatusLine({ signal, guard, onReconnect: () => this.link.command("reconnect", {}) });
     this.banner = new ErrorBanner({ signal, guard, kernelError: () => String(model.get("error") || "") });
     this.warn = new WarnLine();
     this.mic = new MicControl({
@@ -2250,6 +2819,9 @@ var View = class {
         thresholdChange: (value) => this.changeThreshold(value)
       }
     });
+    this.settings = new SettingsPanel({ signal, guard, apply: (session) => this.link.send({ type: UPDATE_SESSION, session }) });
+    this.totals = new TotalsLine();
+    this.timeline = new TimelineView({ signal, guard, onSelect: (n2) => this.filterToTurn(n2) });
     this.transcript = new TranscriptView();
     this.table = new TableView({
       signal,
@@ -2267,8 +2839,8 @@ var View = class {
       h(
         "div",
         { class: "rtnb-main" },
-        h("div", { class: "rtnb-left" }, this.controls.el, this.transcript.el),
-        h("div", { class: "rtnb-right" }, this.table.el)
+        h("div", { class: "rtnb-left" }, this.controls.el, this.settings.el, this.transcript.el),
+        h("div", { class: "rtnb-right" }, this.totals.el, this.timeline.el, this.table.el)
       ),
       this.footer.el
     );
@@ -2310,13 +2882,18 @@ var View = class {
         ["muted", () => this.applyMuted()],
         ["row_cap", () => this.table.setCap(m.get("row_cap"))],
         ["_transcript", () => this.transcript.update(m.get("_transcript"))],
-        ["stats", () => this.renderStats()]
+        ["stats", () => this.renderStats()],
+        ["session_config", () => this.settings.setConfig(m.get("session_config") || {})],
+        ["settings_options", () => this.settings.setOptions(m.get("settings_options") || {})],
+        ["settings_errors", () => this.settings.setErrors(m.get("settings_errors") || {})],
+        ["totals", () => this.totals.render(m.get("totals") || {})]
       ]
     );
     for (const [name, fn] of traits) {
       this.listen(`change:${name}`, fn);
       this.guard(fn)();
     }
+    this.listen("comm_live_update", () => this.renderStatus());
   }
   // --- start: audio, then `ready`, then kernel messages --------------------------------------
   async start() {
@@ -2348,8 +2925,12 @@ var View = class {
         [FLUSH]: () => playback.flush(),
         [EVENT_JSON]: (msg) => this.link.answerEvent(msg),
         [PONG]: (msg) => {
-          if (this.health.onPong(msg, nowEpochMs())) this.renderWarn();
-        }
+          if (this.health.onPong(msg, nowEpochMs())) {
+            this.renderWarn();
+            this.renderStatus();
+          }
+        },
+        [TURNS]: (msg) => this.timeline.ingest(msg)
       })
     );
     this.intervals.push(setInterval(this.guard(() => this.tick()), METER_INTERVAL_MS));
@@ -2421,16 +3002,40 @@ var View = class {
     const ping = this.health.nextPing(nowEpochMs(), () => this.link.newRequestId());
     if (ping) this.link.send(ping);
     this.renderWarn();
+    this.renderStatus();
     this.footer.refreshEnv();
   }
   // --- rendering ----------------------------------------------------------------------------
+  /** @returns {"live"|"quiet"|"dead"} whether the kernel at the other end of the comm is there */
+  kernelState() {
+    return kernelState({
+      commLive: (
+        /** @type {any} */
+        this.model.comm_live
+      ),
+      sendFailed: this.link.sendFailed,
+      silentForMs: this.health.silentForMs(nowEpochMs())
+    });
+  }
   renderStatus() {
     const m = this.model;
-    this.statusLine.render({
-      status: String(m.get("status") || "idle"),
-      offline: !!m.get("offline"),
-      endpoint: String(m.get("endpoint") || "")
-    });
+    const status = String(m.get("status") || "idle");
+    const kernel = this.kernelState();
+    this.statusLine.render({ status, offline: !!m.get("offline"), endpoint: String(m.get("endpoint") || ""), kernel });
+    if ((kernel === "dead" || status === "closed") && this.mic.active) this.mic.stop();
+  }
+  /**
+   * Show only one turn's rows in the table (null: all rows). The timeline and the transcript
+   * call this; the table's side is TableView.setTurnFilter.
+   * @param {number|null} n
+   */
+  filterToTurn(n2) {
+    const table = (
+      /** @type {any} */
+      this.table
+    );
+    if (typeof table.setTurnFilter === "function") table.setTurnFilter(n2);
+    if (this.timeline.selected !== n2) this.timeline.selected = n2;
   }
   /** @param {unknown} e */
   showError(e) {
@@ -2465,7 +3070,8 @@ var View = class {
       rttMs: this.health.rtt,
       player: player ? player.stats() : null,
       viewId: this.viewId,
-      userAgent: String(nav.userAgent || "")
+      userAgent: String(nav.userAgent || ""),
+      commThreads: commThreadNames((this.model.get("stats") || {}).comm_threads)
     };
   }
   // --- tests and teardown -------------------------------------------------------------------
@@ -2481,7 +3087,9 @@ var View = class {
       first_played_epoch_ms: { ...p.firstPlayed },
       underruns: p.underruns(),
       rows_in_table: this.table.rowCount,
-      buffer_kind: p.bufferKind
+      buffer_kind: p.bufferKind,
+      kernel: this.kernelState(),
+      turns: this.timeline.turns.length
     };
   }
   destroy() {
@@ -2499,6 +3107,11 @@ var View = class {
     if (i >= 0) views.splice(i, 1);
   }
 };
+function commThreadNames(threads) {
+  if (Array.isArray(threads)) return threads.map(String);
+  if (threads && typeof threads === "object") return Object.keys(threads);
+  return threads ? [String(threads)] : [];
+}
 
 // src/index.js
 var src_default = {
