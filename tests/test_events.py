@@ -507,8 +507,11 @@ def test_token_usage_of_a_per_minute_model_is_not_priced_as_free() -> None:
 def test_dataframes() -> None:
     log = replay("vad_turn.jsonl")
     df = log.to_dataframe()
-    assert tuple(df.columns) == ROW_COLUMNS
+    assert tuple(df.columns) == (*ROW_COLUMNS, "turn")
     assert len(df) == 57
+    started = df.loc[df["type"] == "input_audio_buffer.speech_started", "seq"].iloc[0]
+    assert list(df["turn"].isna()) == list(df["seq"] < started)  # set-up and silence: no turn
+    assert set(df["turn"].dropna()) == {1}
     first = df.iloc[0]
     assert (first["seq"], first["direction"], first["type"], first["t"]) == (
         1, "server", "session.created", 0.01,
@@ -516,11 +519,14 @@ def test_dataframes() -> None:
     assert df["audio_bytes"].sum() == 20 * 2400 + 10 * 2400
     assert (df["type"] == "input_audio_buffer.append").sum() == 20
     view = log.to_dataframe(coalesce=True)
-    assert tuple(view.columns) == DISPLAY_COLUMNS
+    assert tuple(view.columns) == (*DISPLAY_COLUMNS, "turn")
     assert view["count"].sum() == 57
+    responses = log.responses_dataframe()  # the per-response table turns_dataframe used to be
+    assert list(responses["total_ms"]) == [750.0]
+    assert {"created_ms", "first_audio_ms", "response_id"} <= set(responses.columns)
     turns = log.turns_dataframe()
-    assert list(turns["total_ms"]) == [750.0]
-    assert {"created_ms", "first_audio_ms", "response_id"} <= set(turns.columns)
+    assert list(turns["turn"]) == [1] and list(turns["input"]) == ["speech"]
+    assert turns["created_to_first_audio_ms"][0] == responses["first_audio_ms"][0]
     usage = log.usage_dataframe()
     assert usage["cost_usd"].sum() == pytest.approx(0.0106136)
     assert list(usage["output_audio_tokens"]) == [147]
@@ -528,8 +534,10 @@ def test_dataframes() -> None:
 
 def test_empty_dataframes_have_their_columns() -> None:
     log = EventLog()
-    assert tuple(log.to_dataframe().columns) == ROW_COLUMNS
+    assert tuple(log.to_dataframe().columns) == (*ROW_COLUMNS, "turn")
     assert len(log.turns_dataframe()) == 0 and "total_ms" in log.turns_dataframe().columns
+    assert log.turns_dataframe().attrs["totals"]["turns"] == 0
+    assert "total_ms" in log.responses_dataframe().columns
     assert "cost_usd" in log.usage_dataframe().columns
 
 

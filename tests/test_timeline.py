@@ -335,3 +335,72 @@ def test_the_tool_runner_rows_mark_a_timeout_as_an_error() -> None:
     (tool,) = turn.tools
     assert (tool.status, tool.start, tool.end) == ("error", 1.0, 6.0)
     assert [(e.code, e.message) for e in turn.errors] == [("timeout", "get_weather: took 5 s")]
+
+
+# --- EventLog: the turn column, the per-turn DataFrame, the figures -----------------------------
+def test_the_event_table_has_the_turn_of_each_row(pair) -> None:
+    log = pair.client.events
+    df = log.to_dataframe()
+    turn_of = assign_turns(log.rows)
+    assert [None if v is pd_na() else int(v) for v in df["turn"]] == [
+        turn_of.get(seq) for seq in df["seq"]
+    ]
+    truncate = log.filter(type="conversation.item.truncate")[0]
+    assert log.turn_of(truncate.seq) == 2 and log.turn_of(1) is None
+    view = log.to_dataframe(coalesce=True)
+    assert set(view["turn"].dropna()) == {1, 2, 3, 4}
+
+
+def pd_na():
+    import pandas as pd
+
+    return pd.NA
+
+
+def test_turns_dataframe_is_one_tidy_row_per_turn_with_totals(pair) -> None:
+    from realtime_nb.timeline.frame import TURN_COLUMNS
+
+    df = pair.client.events.turns_dataframe()
+    assert tuple(df.columns) == TURN_COLUMNS and len(set(df.columns)) == len(df.columns)
+    assert list(df["turn"]) == [1, 2, 3, 4]
+    assert list(df["input"]) == ["speech", "speech", "speech", "text"]
+    assert list(df["interrupted"]) == [False, True, False, False]
+    cut = df.iloc[1]
+    assert cut["truncated_at_ms"] == 600 and cut["audio_played_ms"] == 600
+    assert cut["generated"].startswith(cut["heard"]) and cut["heard"] != cut["generated"]
+    assert df.iloc[3]["tools"] == "get_weather(ok)" and df.iloc[3]["responses"] == 2
+    assert df.iloc[2]["errors"] == 1
+    totals = df.attrs["totals"]
+    usage = pair.client.events.usage_dataframe()
+    assert totals["total_tokens"] == usage["total_tokens"].sum() == df["total_tokens"].sum()
+    assert totals["cost_usd"] == pytest.approx(usage["cost_usd"].sum())
+    assert (totals["turns"], totals["interrupted"], totals["errors"]) == (4, 1, 1)
+    assert df["start_s"].is_monotonic_increasing and df["start_s"].iloc[0] >= 0
+
+
+def test_plot_turns_draws_the_lanes_of_each_turn(pair) -> None:
+    conv = pair.client.conversation
+    fig = pair.client.events.plot_turns(audio_for=lambda i: conv.item(i).audio())
+    axes = fig.axes
+    assert len(axes) == 4
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == ["you", "model", "audio", "tools"]
+    titles = [ax.get_title(loc="left") for ax in axes]
+    assert titles[0].startswith("turn 1") and "cut at 600 ms" in titles[1]
+    assert "'what is the weather in Paris?'" in titles[3]
+    texts = [t.get_text() for ax in axes for t in ax.texts]
+    assert "✂ cut at 600 ms" in texts and "get_weather (ok)" in texts
+    assert "response_cancel_not_active" in texts
+    assert len(pair.client.events.plot_turns(last=2).axes) == 2
+
+
+def test_plot_timeline_numbers_every_turn_on_one_axis(pair, tmp_path) -> None:
+    fig = pair.client.events.plot_timeline()
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.texts] == ["1", "2", "3", "4"]
+    fig.savefig(tmp_path / "timeline.png")
+    assert (tmp_path / "timeline.png").stat().st_size > 10_000
+
+
+def test_an_empty_log_still_plots() -> None:
+    fig = EventLog().plot_turns()
+    assert fig.axes[0].texts[0].get_text() == "no turns yet"

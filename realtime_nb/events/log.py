@@ -20,7 +20,13 @@ from .summaries import _d
 from .turns import Turn, _ms, _ResponseTrack
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy as np
     import pandas
+    from matplotlib.figure import Figure
+
+    from ..timeline import TurnTimeline
 
 #: Top-level keys never stored in a row (belt and braces: events carry no credentials, but a
 #: hand-built payload might). Lower, Title and UPPER spellings, checked in one C-level pass.
@@ -323,11 +329,25 @@ class EventLog:
         return [row.to_dict() for row in self._snapshot()]
 
     def to_dataframe(self, coalesce: bool = False) -> pandas.DataFrame:
-        """The kept rows (or the coalesced view) as a pandas DataFrame."""
+        """The kept rows (or the coalesced view) as a pandas DataFrame, with a ``turn`` column.
+
+        ``turn`` is the 1-based turn the row belongs to (see :meth:`timeline`), ``<NA>`` for
+        rows before the first turn. It is the last column, so the others keep their places.
+        """
+        from ..timeline import assign_turns
+
         pd = _pandas()
+        rows = self._snapshot()
+        turn_of = assign_turns(rows)
         if coalesce:
-            return pd.DataFrame([d.to_dict() for d in self.coalesced()], columns=DISPLAY_COLUMNS)
-        return pd.DataFrame(self.to_records(), columns=ROW_COLUMNS)
+            view = self.coalesced(rows)
+            df = pd.DataFrame([d.to_dict() for d in view], columns=DISPLAY_COLUMNS)
+            turns = [turn_of.get(d.first_seq) for d in view]
+        else:
+            df = pd.DataFrame([row.to_dict() for row in rows], columns=ROW_COLUMNS)
+            turns = [turn_of.get(row.seq) for row in rows]
+        df["turn"] = pd.array(turns, dtype="Int64")
+        return df
 
     def to_jsonl(self, path: str | os.PathLike[str]) -> int:
         """Write the kept rows as JSON Lines; return how many were written."""
@@ -380,11 +400,67 @@ class EventLog:
             if tr.usage is not None
         ]
 
-    def turns_dataframe(self) -> pandas.DataFrame:
+    # --- turns (realtime_nb.timeline) ----------------------------------------------------------
+    def timeline(
+        self,
+        *,
+        played_ms: Mapping[str, float] | None = None,
+        audio_for: Callable[[str], np.ndarray | None] | None = None,
+        prices: dict[str, Any] | None = None,
+    ) -> list[TurnTimeline]:
+        """The kept rows grouped into turns (docs/timeline.md): a user input and all it caused.
+
+        ``played_ms`` (assistant item id → ms the speaker played) and ``audio_for`` (item id →
+        the user's int16 audio, for the level lane) are optional; see
+        :func:`realtime_nb.timeline.build_turns`.
+        """
+        from ..timeline import build_turns
+
+        return build_turns(
+            self._snapshot(), played_ms=played_ms, audio_for=audio_for, prices=prices
+        )
+
+    def turn_of(self, seq: int) -> int | None:
+        """The turn number of the row with sequence number ``seq`` (None: before any turn)."""
+        from ..timeline import assign_turns
+
+        return assign_turns(self._snapshot()).get(seq)
+
+    def turns_dataframe(self, prices: dict[str, Any] | None = None) -> pandas.DataFrame:
+        """One row per turn: input, heard vs generated, latency stages, tokens, cost.
+
+        Columns are listed in docs/timeline.md; ``df.attrs["totals"]`` has the totals. (Before
+        turns were grouped this table had one row per response: see
+        :meth:`responses_dataframe`.)
+        """
+        from ..timeline.frame import turns_frame
+
+        _pandas()
+        return turns_frame(self.timeline(prices=prices), self._t0 or 0.0)
+
+    def responses_dataframe(self) -> pandas.DataFrame:
+        """One row per response with its latencies from ``response.created`` (:meth:`turns`)."""
         pd = _pandas()
         return pd.DataFrame(
             [t.to_dict() for t in self.turns()], columns=[f.name for f in fields(Turn)]
         )
+
+    def plot_turns(self, last: int | None = 8, **kwargs: Any) -> Figure:
+        """A matplotlib Figure: one panel of lanes per turn (the last ``last``; None: all).
+
+        Lanes: your speech (level, VAD marks), the model's responses (first audio dot), audio
+        received vs played with the cut, tool spans, errors. Needs ``realtime-nb[plot]``.
+        ``kwargs`` go to :meth:`timeline` (``played_ms``, ``audio_for``, ``prices``).
+        """
+        from ..timeline.figure import plot_turns
+
+        return plot_turns(self.timeline(**kwargs), self._t0 or 0.0, last=last)
+
+    def plot_timeline(self, **kwargs: Any) -> Figure:
+        """A matplotlib Figure of the whole session on one axis, turns shaded and numbered."""
+        from ..timeline.figure import plot_timeline
+
+        return plot_timeline(self.timeline(**kwargs), self._t0 or 0.0)
 
     def usage_dataframe(self, prices: dict[str, Any] | None = None) -> pandas.DataFrame:
         pd = _pandas()
