@@ -404,3 +404,34 @@ def test_plot_timeline_numbers_every_turn_on_one_axis(pair, tmp_path) -> None:
 def test_an_empty_log_still_plots() -> None:
     fig = EventLog().plot_turns()
     assert fig.axes[0].texts[0].get_text() == "no turns yet"
+
+
+# --- live totals --------------------------------------------------------------------------------
+def test_totals_add_up_every_response_and_fill_the_context_window(pair) -> None:
+    from realtime_nb.models import model_info
+
+    log = pair.client.events
+    totals = log.totals()
+    usage = log.usage_dataframe()
+    assert totals["responses"] == len(usage) == 5
+    for key in ("input_tokens", "output_tokens", "total_tokens", "cached_tokens",
+                "input_audio_tokens", "output_audio_tokens"):  # fmt: skip
+        assert totals[key] == usage[key].sum(), key
+    assert totals["cost_usd"] == pytest.approx(usage["cost_usd"].sum()) and totals["cost_complete"]
+    assert totals["model"] == "gpt-realtime-2"
+    window = model_info("gpt-realtime-2").context_window
+    last = log.filter(type="response.done")[-1].payload["response"]["usage"]["input_tokens"]
+    assert (totals["context_window"], totals["context_tokens"]) == (window, last)
+    assert totals["context_fill"] == pytest.approx(last / window)
+    # another model's window, and a model with no price or window
+    small = log.totals(model="gpt-realtime-1.5")
+    assert small["context_fill"] == pytest.approx(last / 32_000)
+    unknown = log.totals(model="my-own-model", prices={})
+    assert unknown["context_fill"] is None and unknown["cost_usd"] is None
+    assert not unknown["cost_complete"]
+
+
+def test_totals_of_an_empty_log() -> None:
+    totals = EventLog().totals()
+    assert totals["responses"] == 0 and totals["total_tokens"] == 0
+    assert totals["cost_usd"] is None and totals["context_tokens"] is None

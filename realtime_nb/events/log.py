@@ -14,7 +14,7 @@ from ..errors import UsageError
 from ..protocol import AUDIO_DELTA_FIELD, event_ids
 from .html_view import HTML_ROWS, render_html
 from .markers import _AUDIO_CARRIERS, _MARKER_KEYS, _mark_leftover_audio
-from .pricing import UsageRow, usage_row
+from .pricing import UsageRow, _int, usage_row
 from .rows import DISPLAY_COLUMNS, ROW_COLUMNS, Direction, DisplayRow, EventRow, _run_key, coalesce
 from .summaries import _d
 from .turns import Turn, _ms, _ResponseTrack
@@ -399,6 +399,52 @@ class EventLog:
             for tr in list(self._tracks.values())
             if tr.usage is not None
         ]
+
+    def totals(
+        self, model: str | None = None, prices: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Tokens and cost so far, and how full the model's context window is.
+
+        Exact after eviction (usage is kept outside the rows). ``model`` defaults to the
+        session's (the latest ``session.created``/``updated``); it names the context window
+        (:data:`realtime_nb.models.MODELS`). Keys: ``responses`` (finished, with usage), the
+        token counts of :class:`UsageRow` summed (``input_tokens``, ``output_tokens``,
+        ``total_tokens``, ``cached_tokens``, ``input_text_tokens``, ``input_audio_tokens``,
+        ``output_text_tokens``, ``output_audio_tokens``), ``cost_usd`` (None when no response
+        could be priced), ``cost_complete`` (every response was priced), ``model``,
+        ``context_window``, ``context_tokens`` (the last response's input tokens: what the
+        model read) and ``context_fill`` (their ratio, None when the window is unknown).
+        """
+        from ..models import model_info
+
+        keys = ("input_tokens", "output_tokens", "total_tokens", "cached_tokens",
+                "input_text_tokens", "input_audio_tokens", "output_text_tokens",
+                "output_audio_tokens")  # fmt: skip
+        out: dict[str, Any] = dict.fromkeys(keys, 0)
+        tracks = [tr for tr in list(self._tracks.values()) if tr.usage is not None]
+        costs: list[float] = []
+        for tr in tracks:
+            assert tr.usage is not None
+            row = usage_row(tr.response_id, tr.usage, tr.model, tr.status, prices)
+            for key in keys:
+                out[key] += getattr(row, key)
+            if row.cost_usd is not None:
+                costs.append(row.cost_usd)
+        last = max(tracks, key=lambda tr: tr.done_t or 0.0, default=None)
+        name = model or self._model
+        info = model_info(name)
+        window = info.context_window if info is not None else None
+        context = _int(last.usage.get("input_tokens")) if last and last.usage else None
+        out.update(
+            responses=len(tracks),
+            cost_usd=sum(costs) if costs else None,
+            cost_complete=len(costs) == len(tracks),
+            model=name,
+            context_window=window,
+            context_tokens=context,
+            context_fill=context / window if context is not None and window else None,
+        )
+        return out
 
     # --- turns (realtime_nb.timeline) ----------------------------------------------------------
     def timeline(
