@@ -20,7 +20,7 @@ export const DEFAULT_ROW_CAP = 2000;
 
 /**
  * @typedef {import("./bridge.js").Row} Row
- * @typedef {{pos: string[], neg: string[], dir: string, q: string}} Filter
+ * @typedef {{pos: string[], neg: string[], dir: string, q: string, turn: number|null}} Filter
  */
 
 /**
@@ -42,6 +42,7 @@ export function normalizeRow(r) {
     summary: String(r.summary ?? ""),
     size: Number(r.size ?? 0),
     audio_ms: Number(r.audio_ms ?? 0),
+    turn: typeof r.turn === "number" ? r.turn : null,
   };
 }
 
@@ -56,6 +57,7 @@ export function canMerge(prev, row) {
     prev.type === row.type &&
     prev.dir === row.dir &&
     (prev.item ?? null) === (row.item ?? null) &&
+    prev.turn === row.turn &&
     row.seq > prev.last
   );
 }
@@ -111,10 +113,11 @@ export function mergeRows(a, b) {
 /**
  * Parse the filter controls. `typeText`: prefixes separated by commas or spaces; a prefix
  * starting with `-` or `!` excludes (e.g. `response. -response.output_audio.delta`).
- * @param {{type?: string, dir?: string, search?: string}} f
+ * `turn`: only the rows of that conversation turn (null: every turn).
+ * @param {{type?: string, dir?: string, search?: string, turn?: number|null}} f
  * @returns {Filter}
  */
-export function compileFilter({ type = "", dir = "", search = "" } = {}) {
+export function compileFilter({ type = "", dir = "", search = "", turn = null } = {}) {
   /** @type {string[]} */ const pos = [];
   /** @type {string[]} */ const neg = [];
   for (const tok of type.split(/[\s,]+/)) {
@@ -123,12 +126,12 @@ export function compileFilter({ type = "", dir = "", search = "" } = {}) {
       if (tok.length > 1) neg.push(tok.slice(1).toLowerCase());
     } else pos.push(tok.toLowerCase());
   }
-  return { pos, neg, dir, q: search.trim().toLowerCase() };
+  return { pos, neg, dir, q: search.trim().toLowerCase(), turn: typeof turn === "number" ? turn : null };
 }
 
 /** @param {Filter} f */
 export function filterIsEmpty(f) {
-  return !f.pos.length && !f.neg.length && !f.dir && !f.q;
+  return !f.pos.length && !f.neg.length && !f.dir && !f.q && f.turn === null;
 }
 
 /**
@@ -136,6 +139,7 @@ export function filterIsEmpty(f) {
  * @param {Filter} f
  */
 export function rowMatches(row, f) {
+  if (f.turn !== null && row.turn !== f.turn) return false;
   if (f.dir && row.dir !== f.dir) return false;
   const type = row.type.toLowerCase();
   if (f.pos.length && !f.pos.some((p) => type.startsWith(p))) return false;

@@ -13,9 +13,10 @@
 // skips layout and paint of the rows scrolled out of view, which keeps each frame short with
 // thousands of rows (a `<table>` re-lays and re-paints all of them).
 
+import "./table.css";
 import { h } from "./dom.js";
 import { RowStore, compileFilter, filterIsEmpty, rowMatches } from "./event-rows.js";
-import { DIR_ARROWS, DIR_TITLES, displaySummary, formatAudioMs, formatSize, formatTime, isErrorRow, shortId } from "./row-format.js";
+import { DIR_ARROWS, DIR_TITLES, abbreviateType, audioMarkers, displaySummary, formatAudioMs, formatSize, formatTime, isErrorRow, shortId, timeTitle } from "./row-format.js";
 
 /**
  * @typedef {import("./bridge.js").Row} Row
@@ -29,8 +30,9 @@ export const MIN_FLUSH_INTERVAL_MS = 200;
 
 const COLUMNS = [
   ["dir", "", "direction"],
-  ["t", "t (s)", "seconds since the session started"],
-  ["type", "type", "event type (×n: a run of n deltas shown as one row)"],
+  ["t", "t (s)", "seconds since the session started (m:ss.s after 1000 s, h:mm:ss after an hour)"],
+  ["turn", "turn", "conversation turn: click a turn in the timeline or a transcript bubble to show only its rows"],
+  ["type", "type", "event type, shortened in the middle when the column is narrow (hover for the full name; ×n: a run of n deltas shown as one row)"],
   ["ids", "item", "item id, else response id (hover for both)"],
   ["summary", "summary", ""],
   ["size", "size", "bytes on the wire"],
@@ -52,11 +54,16 @@ const TYPE_SUGGESTIONS = [
 /**
  * @typedef {{row: Row, tr: HTMLElement}} DomRow
  * @typedef {{payload: object|null, error: string|null}} EventReply
+ * @typedef {{original?: boolean}} EventRequestOptions
  */
+
+/** Characters the type column shows before the middle of a name is shortened (re-measured). */
+const DEFAULT_TYPE_CHARS = 30;
 
 export class TableView {
   /**
-   * @param {{signal: AbortSignal, requestEvent: (seq: number) => Promise<EventReply>,
+   * @param {{signal: AbortSignal,
+   *   requestEvent: (seq: number, options?: EventRequestOptions) => Promise<EventReply>,
    *   clearLog: () => void, onError: (e: unknown) => void}} opts
    */
   constructor({ signal, requestEvent, clearLog, onError }) {
@@ -76,6 +83,11 @@ export class TableView {
     /** @type {number|null} */ this.selectedSeq = null;
     this.jsonToken = 0;
     this.signal = signal;
+    /** @type {number|null} the turn the table is narrowed to (setTurnFilter) */
+    this.turnFilter = null;
+    this.typeChars = DEFAULT_TYPE_CHARS;
+    /** @type {{rows: number, t: number}|null} what the last "clear" hid */
+    this.cleared = null;
 
     const opt = { signal };
     this.filterType = /** @type {HTMLInputElement} */ (
@@ -118,19 +130,28 @@ export class TableView {
     this.follow = /** @type {HTMLInputElement} */ (h("input", { rtnb: "follow", type: "checkbox" }));
     this.follow.checked = true;
     this.hiddenCount = h("span", { rtnb: "hidden-count" }, "0");
-    this.hiddenNote = h("span", { class: "rtnb-hidden-note", hidden: true, title: "Oldest rows were removed from this table to keep it fast (row_cap). The kernel keeps them: w.events()." }, this.hiddenCount, " older rows hidden");
+    this.hiddenNote = h("span", { class: "rtnb-hidden-note", hidden: true, title: "Oldest rows were removed from this table to keep it fast (row_cap). The kernel keeps them: w.events" }, this.hiddenCount, " older rows hidden");
     this.countsEl = h("span", { class: "rtnb-counts" });
+    this.clearedNote = h("span", { rtnb: "cleared-note", class: "rtnb-cleared-note", hidden: true });
+    this.turnChipLabel = h("span", {}, "");
+    const turnChipClose = h("button", { class: "rtnb-chip-x", type: "button", title: "Show every turn", "aria-label": "Show every turn" }, "×");
+    this.turnChip = h("span", { rtnb: "turn-filter", class: "rtnb-chip", hidden: true, title: "Only this turn's rows are shown" }, this.turnChipLabel, turnChipClose);
+    turnChipClose.addEventListener("click", () => this.setTurnFilter(null), opt);
 
     const clearBtn = h(
       "button",
-      { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Clear this table (the kernel keeps every event: w.events())" },
+      { rtnb: "clear", class: "rtnb-btn rtnb-btn-small", type: "button", title: "Hide the rows shown so far from this table (the kernel keeps every event: w.events)" },
       "clear",
     );
     clearBtn.addEventListener(
       "click",
       () => {
         try {
+          const rows = this.store.rows.length + this.store.hidden;
+          const last = this.store.rows[this.store.rows.length - 1];
+          this.cleared = { rows: (this.cleared?.rows ?? 0) + rows, t: last ? last.t : 0 };
           clearLog();
+          this.showClearedNote();
         } catch (e) {
           this.onError(e);
         }
@@ -144,6 +165,7 @@ export class TableView {
       datalist,
       this.filterDir,
       this.search,
+      this.turnChip,
       h("label", { class: "rtnb-follow", title: "Keep the newest row in view (pauses when you scroll up)" }, this.follow, " follow"),
       clearBtn,
     );
@@ -161,19 +183,21 @@ export class TableView {
 
     this.jsonTitle = h("span", { class: "rtnb-json-title" });
     this.jsonPre = h("pre", { class: "rtnb-json-pre" });
+    this.jsonNote = h("div", { rtnb: "json-note", class: "rtnb-json-note", hidden: true });
     const copyBtn = h("button", { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Copy the JSON" }, "copy");
     const closeBtn = h("button", { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Close", "aria-label": "Close the JSON panel" }, "×");
     this.json = h(
       "div",
       { rtnb: "json", class: "rtnb-json", hidden: true },
       h("div", { class: "rtnb-json-head" }, this.jsonTitle, h("span", { class: "rtnb-spacer" }), copyBtn, closeBtn),
+      this.jsonNote,
       this.jsonPre,
     );
 
     this.el = h(
       "section",
       { class: "rtnb-events", "aria-label": "Events" },
-      h("div", { class: "rtnb-section-head" }, h("h3", { class: "rtnb-h" }, "Events"), this.countsEl, this.hiddenNote),
+      h("div", { class: "rtnb-section-head" }, h("h3", { class: "rtnb-h" }, "Events"), this.countsEl, this.hiddenNote, this.clearedNote),
       toolbar,
       this.scroller,
       this.json,
@@ -243,6 +267,47 @@ export class TableView {
       opt,
     );
     signal.addEventListener("abort", () => this.cancelFrame(), { once: true });
+    this.watchTypeWidth();
+  }
+
+  /** Re-measure how many characters the type column holds whenever the table is resized. */
+  watchTypeWidth() {
+    if (typeof ResizeObserver === "undefined") return;
+    const cell = /** @type {HTMLElement|null} */ (this.thead.querySelector(".rtnb-c-type"));
+    if (!cell) return;
+    const probe = h("span", { class: "rtnb-probe", "aria-hidden": "true" }, "0000000000");
+    this.table.append(probe);
+    const observer = new ResizeObserver(() => {
+      const charWidth = probe.getBoundingClientRect().width / 10;
+      const width = cell.clientWidth - 8; // the cell's padding
+      if (!(charWidth > 0) || !(width > 0)) return;
+      const chars = Math.max(8, Math.floor(width / charWidth));
+      if (chars === this.typeChars) return;
+      this.typeChars = chars;
+      for (const { row, tr } of this.dom) this.fillType(/** @type {HTMLElement} */ (tr.children[3]), row);
+    });
+    observer.observe(cell);
+    this.signal.addEventListener("abort", () => observer.disconnect(), { once: true });
+  }
+
+  /**
+   * Show only the rows of conversation turn `n` (null: every turn).
+   * @param {number|null} n
+   */
+  setTurnFilter(n) {
+    this.turnFilter = typeof n === "number" && Number.isFinite(n) ? n : null;
+    this.turnChip.hidden = this.turnFilter === null;
+    this.turnChipLabel.textContent = this.turnFilter === null ? "" : `turn ${this.turnFilter}`;
+    this.applyFilter();
+  }
+
+  showClearedNote() {
+    const c = this.cleared;
+    this.clearedNote.hidden = !c;
+    if (!c) return;
+    this.clearedNote.textContent = `cleared ${c.rows.toLocaleString()} rows up to ${formatTime(c.t)} s`;
+    this.clearedNote.title =
+      "Clear hides rows from this table only. The kernel keeps every event: w.events (and w.events.to_dataframe()).";
   }
 
   /**
@@ -361,27 +426,45 @@ export class TableView {
     c[0].textContent = DIR_ARROWS[row.dir] ?? "?";
     c[0].title = DIR_TITLES[row.dir] ?? row.dir;
     c[1].textContent = formatTime(row.t);
-    c[2].textContent = row.type;
-    if (row.n > 1) {
-      const badge = document.createElement("span");
-      badge.className = "rtnb-n";
-      badge.textContent = `×${row.n}`;
-      c[2].append(" ", badge);
-    }
-    c[2].title = row.n > 1 ? `${row.type}: ${row.n} events, seq ${row.seq}–${row.last}` : `${row.type} (seq ${row.seq})`;
-    c[3].textContent = shortId(row.item || row.resp);
-    c[3].title = [row.item && `item ${row.item}`, row.resp && `response ${row.resp}`].filter(Boolean).join("\n");
-    c[4].textContent = displaySummary(row);
-    c[4].title = row.summary;
-    c[5].textContent = formatSize(row.size);
-    c[6].textContent = formatAudioMs(row.audio_ms);
+    c[1].title = timeTitle(row.t);
+    c[2].textContent = row.turn === null ? "" : String(row.turn);
+    this.fillType(c[3], row);
+    c[4].textContent = shortId(row.item || row.resp);
+    c[4].title = [row.item && `item ${row.item}`, row.resp && `response ${row.resp}`].filter(Boolean).join("\n");
+    c[5].textContent = displaySummary(row);
+    c[5].title = row.summary;
+    c[6].textContent = formatSize(row.size);
+    c[7].textContent = formatAudioMs(row.audio_ms);
     tr.classList.toggle("rtnb-row-error", isErrorRow(row));
     tr.classList.toggle("rtnb-selected", row.seq === this.selectedSeq);
     tr.hidden = !rowMatches(row, this.filter);
   }
 
+  /**
+   * The type cell: shortened in the middle to the column's width, the full name on hover.
+   * @param {HTMLElement} cell
+   * @param {Row} row
+   */
+  fillType(cell, row) {
+    const badge = row.n > 1 ? `×${row.n}` : "";
+    const room = this.typeChars - (badge ? badge.length + 1 : 0);
+    cell.textContent = abbreviateType(row.type, room);
+    if (badge) {
+      const el = document.createElement("span");
+      el.className = "rtnb-n";
+      el.textContent = badge;
+      cell.append(" ", el);
+    }
+    cell.title = row.n > 1 ? `${row.type}: ${row.n} events, seq ${row.seq}–${row.last}` : `${row.type} (seq ${row.seq})`;
+  }
+
   applyFilter() {
-    this.filter = compileFilter({ type: this.filterType.value, dir: this.filterDir.value, search: this.search.value });
+    this.filter = compileFilter({
+      type: this.filterType.value,
+      dir: this.filterDir.value,
+      search: this.search.value,
+      turn: this.turnFilter,
+    });
     for (const { row, tr } of this.dom) tr.hidden = !rowMatches(row, this.filter);
     this.updateCounts();
     if (this.follow.checked) this.scrollToEnd();
@@ -441,6 +524,8 @@ export class TableView {
       ? `#${row.seq} ${row.type}${row.n > 1 ? ` (first of ${row.n} events, seq ${row.seq}–${row.last})` : ""}`
       : `#${seq}`;
     this.jsonTitle.textContent = head;
+    this.jsonNote.hidden = true;
+    this.jsonNote.textContent = "";
     this.jsonPre.textContent = "loading…";
     this.json.hidden = false;
     this.json.classList.remove("rtnb-json-error");
@@ -453,6 +538,7 @@ export class TableView {
           this.json.classList.add("rtnb-json-error");
         } else {
           this.jsonPre.textContent = JSON.stringify(reply.payload, null, 2);
+          this.explainMarkers(seq, reply.payload, token);
         }
       },
       (e) => {
@@ -461,6 +547,41 @@ export class TableView {
         this.json.classList.add("rtnb-json-error");
       },
     );
+  }
+
+  /**
+   * Say that audio was replaced by a marker, and offer the event as it was sent.
+   * @param {number} seq
+   * @param {object|null} payload
+   * @param {number} token
+   */
+  explainMarkers(seq, payload, token) {
+    const markers = audioMarkers(payload);
+    if (!markers.length) return;
+    const where = markers.map((m) => `${m.path} (${m.bytes.toLocaleString()} bytes, ${m.ms} ms)`).join(", ");
+    const asSent = h("button", { rtnb: "json-original", class: "rtnb-btn rtnb-btn-small", type: "button", title: "Ask the kernel for this event with its base64 audio, as it crossed the wire" }, "show as sent");
+    this.jsonNote.replaceChildren(
+      `The base64 audio in ${where} was replaced here by a marker {audio_bytes, ms}, to keep the log small. `,
+      asSent,
+    );
+    this.jsonNote.hidden = false;
+    asSent.addEventListener("click", () => {
+      asSent.setAttribute("disabled", "");
+      this.requestEvent(seq, { original: true }).then(
+        (reply) => {
+          if (token !== this.jsonToken) return;
+          if (reply.error) {
+            this.jsonNote.replaceChildren(reply.error);
+          } else {
+            this.jsonNote.replaceChildren("As sent, with its base64 audio:");
+            this.jsonPre.textContent = JSON.stringify(reply.payload, null, 2);
+          }
+        },
+        (e) => {
+          if (token === this.jsonToken) this.jsonNote.replaceChildren(String(e && e.message ? e.message : e));
+        },
+      );
+    });
   }
 
   closeJson() {

@@ -1,39 +1,21 @@
-// The conversation transcript, from the `_transcript` trait: user and assistant turns.
-// An interrupted assistant turn shows what the speaker actually played ("heard") normally and
-// the rest of what the model generated struck through and dimmed.
+// The conversation transcript, from the `_transcript` trait: user and assistant turns, and the
+// tool calls between them. An interrupted assistant turn shows what the speaker actually played
+// ("heard") normally and the rest of what the model generated struck through and dimmed.
+// Clicking a bubble narrows the event table to that bubble's turn (`onSelectTurn`).
 
+import "./transcript.css";
 import { h } from "./dom.js";
+import { isToolCall, roleLabel, splitHeard, toolCallText, toolResultText } from "./transcript-text.js";
 
-/**
- * @typedef {{item_id: string, role: string, text: string, heard: string|null,
- *   interrupted: boolean, status: string}} Turn
- */
-
-/**
- * Split an interrupted turn into the part that was heard and the part that was not.
- * `heard` is normally a prefix of `text` (cut back to a word boundary by the kernel).
- * @param {string} text
- * @param {string|null|undefined} heard
- * @param {boolean} interrupted
- * @returns {{heard: string, unheard: string}}
- */
-export function splitHeard(text, heard, interrupted) {
-  text = text || "";
-  if (!interrupted || heard == null) return { heard: text, unheard: "" };
-  if (text.startsWith(heard)) return { heard, unheard: text.slice(heard.length) };
-  // not a prefix (the transcript was edited by the server): show both whole
-  return { heard, unheard: text ? ` [generated: ${text}]` : "" };
-}
-
-/** @param {string} role */
-export function roleLabel(role) {
-  if (role === "user") return "you";
-  if (role === "assistant") return "assistant";
-  return role || "?";
-}
+/** @typedef {import("./transcript-text.js").Turn} Turn */
 
 export class TranscriptView {
-  constructor() {
+  /** @param {{onSelectTurn?: (turn: number|null) => void}} [opts] */
+  constructor({ onSelectTurn } = {}) {
+    /** Called with a bubble's turn when it is clicked (again: null, every turn). */
+    this.onSelectTurn = onSelectTurn ?? null;
+    /** @type {number|null} */
+    this.selectedTurn = null;
     /** @type {Map<string, {el: HTMLElement, key: string}>} */
     this.turns = new Map();
     this.list = h("div", { class: "rtnb-turns", "aria-live": "polite" });
@@ -44,6 +26,24 @@ export class TranscriptView {
       this.list,
       this.empty,
     );
+    this.list.addEventListener("click", (ev) => {
+      const el = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (ev.target).closest("[data-rtnb=turn]"));
+      if (!el || !el.dataset.turn) return;
+      const turn = Number(el.dataset.turn);
+      this.selectTurn(this.selectedTurn === turn ? null : turn);
+      if (this.onSelectTurn) this.onSelectTurn(this.selectedTurn);
+    });
+  }
+
+  /**
+   * Mark the bubbles of `turn` (null: none), e.g. when the timeline picked a turn.
+   * @param {number|null} turn
+   */
+  selectTurn(turn) {
+    this.selectedTurn = turn;
+    for (const { el } of this.turns.values()) {
+      el.classList.toggle("rtnb-turn-selected", turn !== null && el.dataset.turn === String(turn));
+    }
   }
 
   /** @param {Turn[]|null|undefined} turns */
@@ -57,7 +57,10 @@ export class TranscriptView {
     list.forEach((turn, i) => {
       const id = turn.item_id || `#${i}`;
       seen.add(id);
-      const key = JSON.stringify([turn.role, turn.text, turn.heard, !!turn.interrupted, turn.status]);
+      const key = JSON.stringify([
+        turn.role, turn.text, turn.heard, !!turn.interrupted, turn.status, turn.turn, turn.kind,
+        turn.name, turn.arguments, turn.output, turn.error,
+      ]);
       let entry = this.turns.get(id);
       if (!entry) {
         entry = { el: h("div", { rtnb: "turn", class: "rtnb-turn" }), key: "" };
@@ -92,7 +95,14 @@ export class TranscriptView {
     el.dataset.item = id;
     el.dataset.interrupted = String(interrupted);
     el.dataset.status = turn.status || "";
-    el.className = `rtnb-turn rtnb-turn-${role || "other"}${turn.status === "in_progress" ? " rtnb-pending" : ""}`;
+    el.dataset.turn = typeof turn.turn === "number" ? String(turn.turn) : "";
+    el.title = typeof turn.turn === "number" ? `Turn ${turn.turn}: click to show only its events in the table` : "";
+    const selected = this.selectedTurn !== null && turn.turn === this.selectedTurn;
+    if (isToolCall(turn)) {
+      this.fillTool(el, turn, selected);
+      return;
+    }
+    el.className = `rtnb-turn rtnb-turn-${role || "other"}${turn.status === "in_progress" ? " rtnb-pending" : ""}${selected ? " rtnb-turn-selected" : ""}`;
     const parts = splitHeard(turn.text, turn.heard, interrupted);
     const body = h("div", { class: "rtnb-turn-text" });
     if (parts.heard) body.append(h("span", { class: "rtnb-heard" }, parts.heard));
@@ -117,6 +127,31 @@ export class TranscriptView {
     if (turn.status && turn.status !== "completed" && turn.status !== "in_progress") {
       meta.append(h("span", { class: "rtnb-tag" }, turn.status));
     }
+    el.replaceChildren(meta, body);
+  }
+
+  /**
+   * A tool call: its name and arguments, then its result (or error) once it is answered.
+   * @param {HTMLElement} el
+   * @param {Turn} turn
+   * @param {boolean} selected
+   */
+  fillTool(el, turn, selected) {
+    el.dataset.role = "tool";
+    el.className = `rtnb-turn rtnb-turn-tool${selected ? " rtnb-turn-selected" : ""}`;
+    const result = toolResultText(turn);
+    const meta = h(
+      "div",
+      { class: "rtnb-turn-meta" },
+      h("span", { class: "rtnb-role" }, turn.kind === "mcp_call" ? "MCP tool" : "tool call"),
+    );
+    if (result.failed) meta.append(h("span", { class: "rtnb-tag rtnb-tag-interrupted" }, "failed"));
+    const body = h(
+      "div",
+      { class: "rtnb-turn-text" },
+      h("code", { rtnb: "tool-call", class: "rtnb-tool-call", title: `${turn.name}(${turn.arguments || ""})` }, toolCallText(turn.name, turn.arguments)),
+      h("div", { rtnb: "tool-result", class: `rtnb-tool-result${result.failed ? " rtnb-tool-failed" : ""}`, title: String(turn.output ?? turn.error ?? "") }, "→ ", result.text),
+    );
     el.replaceChildren(meta, body);
   }
 }

@@ -12,7 +12,7 @@ import {
   summaryText,
   SUMMARY_MAX,
 } from "../src/event-rows.js";
-import { displaySummary, formatAudioMs, formatSize, shortId } from "../src/row-format.js";
+import { abbreviateType, audioMarkers, displaySummary, formatAudioMs, formatSize, formatTime, shortId } from "../src/row-format.js";
 
 /** @param {Partial<import("../src/bridge.js").Row>} r */
 const row = (r) => normalizeRow({ n: 1, t: 0, dir: "server", item: null, resp: null, summary: "", size: 10, audio_ms: 0, ...r });
@@ -221,7 +221,9 @@ test("normalizeRow fills missing fields", () => {
     summary: "",
     size: 0,
     audio_ms: 0,
+    turn: null,
   });
+  assert.equal(normalizeRow({ seq: 1, type: "x", turn: 3 }).turn, 3);
 });
 
 test("the table shows a run's summary without the type and count the type column has", () => {
@@ -233,4 +235,61 @@ test("the table shows a run's summary without the type and count the type column
   assert.equal(displaySummary(row({ seq: 1, type: "rate_limits.updated", summary: "rate_limits.updated" })), "");
   assert.equal(displaySummary(row({ seq: 1, type: t, summary: `${t} "x"` })), '"x"');
   assert.equal(displaySummary(row({ seq: 1, type: "x", summary: "something else" })), "something else");
+});
+
+
+test("a long type is shortened in the middle: its distinguishing end stays", () => {
+  const types = [
+    "response.output_audio_transcript.delta",
+    "response.output_audio.delta",
+    "response.output_text.delta",
+    "conversation.item.input_audio_transcription.completed",
+    "conversation.item.input_audio_transcription.delta",
+    "input_audio_buffer.speech_started",
+    "input_audio_buffer.speech_stopped",
+    "response.function_call_arguments.delta",
+  ];
+  for (const max of [12, 16, 20, 24, 30]) {
+    const shown = types.map((t) => abbreviateType(t, max));
+    for (const [i, s] of shown.entries()) {
+      assert.ok(s.length <= max, `${s} is longer than ${max}`);
+      const tail = s.slice(s.indexOf("…") + 1);
+      assert.ok(types[i].endsWith(tail), `${s} does not end like ${types[i]}`);
+    }
+    if (max >= 16) assert.equal(new Set(shown).size, types.length, `names collide at ${max}: ${shown}`);
+  }
+  assert.equal(abbreviateType("response.output_audio_transcript.delta", 24), "resp…transcript.delta");
+  assert.equal(abbreviateType("input_audio_buffer.speech_started", 24), "inpu…ffer.speech_started");
+  assert.equal(abbreviateType("response.done", 16), "response.done");
+});
+
+test("times fit seven characters up to ten hours", () => {
+  assert.equal(formatTime(1.5), "1.500");
+  assert.equal(formatTime(999.9), "999.900");
+  assert.equal(formatTime(1000), "16:40.0");
+  assert.equal(formatTime(3599.96), "59:59.9");
+  assert.equal(formatTime(3600), "1:00:00");
+  assert.equal(formatTime(7384.2), "2:03:04");
+  for (const t of [0, 12.3, 999.9999, 1234.5, 3599.99, 35999]) assert.ok(formatTime(t).length <= 7, formatTime(t));
+});
+
+test("audio markers are found wherever an event carries audio", () => {
+  assert.deepEqual(audioMarkers({ type: "response.output_audio.delta", delta: { audio_bytes: 4800, ms: 100 } }), [
+    { path: "delta", bytes: 4800, ms: 100 },
+  ]);
+  const item = { item: { content: [{ type: "input_audio", audio: { audio_bytes: 96, ms: 2 } }] } };
+  assert.deepEqual(audioMarkers(item), [{ path: "item.content[0].audio", bytes: 96, ms: 2 }]);
+  assert.deepEqual(audioMarkers({ type: "response.done", response: { usage: { total_tokens: 5 } } }), []);
+});
+
+test("the turn filter keeps one turn's rows and runs do not merge across turns", () => {
+  const a = row({ seq: 1, type: "input_audio_buffer.append", dir: "client", turn: 1 });
+  const b = row({ seq: 2, type: "input_audio_buffer.append", dir: "client", turn: 2 });
+  assert.equal(canMerge(a, b), false);
+  assert.equal(canMerge(a, { ...b, turn: 1 }), true);
+  const f = compileFilter({ turn: 2 });
+  assert.equal(filterIsEmpty(f), false);
+  assert.deepEqual([a, b].filter((r) => rowMatches(r, f)).map((r) => r.seq), [2]);
+  assert.equal(rowMatches(row({ seq: 3, type: "x" }), f), false); // no turn: hidden by a turn filter
+  assert.equal(filterIsEmpty(compileFilter({ turn: null })), true);
 });

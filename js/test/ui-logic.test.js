@@ -1,7 +1,7 @@
 // Pure helpers of the UI: heard vs generated transcript split, meter scale and VAD line.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { roleLabel, splitHeard } from "../src/transcript.js";
+import { roleLabel, splitHeard } from "../src/transcript-text.js";
 import { dbToFraction, levelToDb, thresholdDb, METER_MIN_DB } from "../src/meters.js";
 
 test("an interrupted turn splits into heard and unheard text", () => {
