@@ -340,10 +340,14 @@ class RealtimeSession(SessionVerbs):
     def _tools_changed(self) -> None:
         if not self.connected:
             return  # part of the first session.update when connecting
-        self._tools_update = self._start(
-            self.update_session({"tools": self.tools.merged(self._declared_tools)}), "tools"
-        )
+        self._tools_update = self._start(self._push_tools(), "tools")
         self._tools_update.add_done_callback(self._report_tools_update)
+
+    async def _push_tools(self) -> None:
+        """Send the registered tools (with the hand-declared ones) in a ``session.update``."""
+        body = {"tools": self.tools.merged(self._declared_tools)}
+        event = self.protocol.session_update_event(body)
+        await self._request(event, "session.updated", self._deadline(self.connect_timeout * 2))
 
     def _report_tools_update(self, task: asyncio.Task[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:
