@@ -674,10 +674,24 @@ def same_turn_detection(a: dict[str, Any] | None, b: dict[str, Any] | None) -> b
     return a.get("type") != "server_vad" or a.get("threshold") == b.get("threshold")
 
 
+#: Characters of a tool call's arguments and output shown in a transcript entry.
+TRANSCRIPT_TOOL_CHARS = 300
+
+
 def transcript_entries(conversation: Conversation, limit: int = 200) -> list[dict[str, Any]]:
-    """The conversation's messages as the transcript view shows them: heard vs generated."""
+    """The conversation's messages as the transcript view shows them: heard vs generated.
+
+    A function call is one entry with role ``tool``: ``name(arguments) → output`` (its output
+    joined by ``call_id``; ``…`` while none has arrived), each part cut to
+    :data:`TRANSCRIPT_TOOL_CHARS`.
+    """
+    items = list(conversation.items)[-limit:]
+    outputs = {i.call_id: i.output for i in items if i.type == "function_call_output"}
     out: list[dict[str, Any]] = []
-    for item in list(conversation.items)[-limit:]:
+    for item in items:
+        if item.type == "function_call":
+            out.append(_tool_entry(item, outputs.get(item.call_id)))
+            continue
         if item.type != "message":
             continue
         if item.role == "assistant":
@@ -696,6 +710,24 @@ def transcript_entries(conversation: Conversation, limit: int = 200) -> list[dic
             }
         )
     return out
+
+
+def _tool_entry(item: ConversationItem, output: str | None) -> dict[str, Any]:
+    def cut(text: str) -> str:
+        text = printable(text)
+        return text if len(text) <= TRANSCRIPT_TOOL_CHARS else text[:TRANSCRIPT_TOOL_CHARS] + "…"
+
+    said = f"{item.name or '?'}({cut(item.arguments or '')}) → {cut(output) if output else '…'}"
+    return {
+        "item_id": item.id,
+        "role": "tool",
+        "text": said,
+        "heard": None,
+        "interrupted": False,
+        "status": "completed" if output is not None else "in_progress",
+        "name": item.name,
+        "call_id": item.call_id,
+    }
 
 
 __all__ = [

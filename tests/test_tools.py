@@ -15,6 +15,7 @@ import time
 import pytest
 
 from realtime_nb import audio
+from realtime_nb.client_protocol import transcript_entries
 from realtime_nb.errors import ConnectionClosed
 from realtime_nb.server import LocalServer, Reply, ResponderContext, echo, scripted
 from realtime_nb.server.brain import Brain
@@ -141,6 +142,13 @@ async def test_two_calls_give_two_outputs_then_one_response_create() -> None:
         assert all(x.response_id == first.id for x in started + finished)
         assert [c.status for c in s.tool_calls] == ["ok", "ok"]
         assert rows(s, "local.tool_round")[0].payload["follow_up"] == r.id
+        # the widget's transcript shows each call with its output
+        entries = transcript_entries(s.conversation)
+        assert [e["role"] for e in entries] == ["user", "tool", "tool", "assistant"]
+        assert entries[1]["text"] == (
+            'get_weather({"city": "Paris"}) → {"city": "Paris", "temp_c": 21, "units": "celsius"}'
+        )
+        assert entries[1]["call_id"] == call_ids[0] and entries[1]["status"] == "completed"
         no_errors(s)
 
 
