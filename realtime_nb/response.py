@@ -5,6 +5,7 @@ Pure: built from :class:`~realtime_nb.conversation.Conversation` and times passe
 
 from __future__ import annotations
 
+import html
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 
 from . import audio as audio_mod
 from .conversation import Conversation
+from .events.summaries import printable
 
 #: Statuses that are an ordinary end of a response (``ask`` returns them; ``failed`` raises).
 OK_STATUSES = frozenset({"completed"})
@@ -55,16 +57,67 @@ class Response:
         audio_mod.write_wav(path, self.audio, self.sample_rate)
         return Path(path)
 
-    def __repr__(self) -> str:
+    def _lines(self) -> list[tuple[str, str]]:
+        """(label, text) pairs for the reprs: what was said, tool calls, timing, usage."""
         said = self.text or self.transcript
-        extra = ""
+        out: list[tuple[str, str]] = [("said", repr(_clip(said)) if said else "(nothing)")]
+        for call in self.function_calls:
+            out.append(("tool call", f"{call.get('name')}({_clip(call.get('arguments') or '')})"))
+        timing = [
+            f"{label} {self.timing[key]:,.0f} ms"
+            for key, label in (("created_ms", "created"), ("first_audio_ms", "first audio"),
+                               ("first_text_ms", "first text"), ("done_ms", "done"))
+            if self.timing.get(key) is not None
+        ]  # fmt: skip
+        if timing:
+            out.append(("timing", " · ".join(timing)))
+        if self.usage:
+            out.append(
+                ("tokens", f"{self.usage.get('input_tokens', 0)} in, "
+                           f"{self.usage.get('output_tokens', 0)} out")
+            )  # fmt: skip
+        return out
+
+    def _headline(self) -> str:
+        bits = [f"Response {self.id}", self.status]
         if self.status_details and self.status != "completed":
             reason = self.status_details.get("reason") or self.status_details.get("type")
-            extra = f", reason={reason!r}" if reason else ""
-        return (
-            f"Response(id={self.id!r}, status={self.status!r}{extra}, said={said[:60]!r}, "
-            f"audio_ms={self.audio_ms:.0f}, function_calls={len(self.function_calls)})"
+            if reason:
+                bits[-1] += f" ({reason})"
+        if self.audio.size:
+            bits.append(f"{self.audio_ms / 1000:.1f} s audio")
+        return " · ".join(bits)
+
+    def __repr__(self) -> str:
+        """A few lines: id and status, what was said, tool calls, timing and tokens."""
+        lines = [self._headline()]
+        lines += [f"  {label}: {text}" for label, text in self._lines()]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        cell = "padding:1px 8px;vertical-align:top"
+        rows = "".join(
+            f"<tr><td style='{cell};opacity:.7'>{esc(label)}</td><td style='{cell}'>"
+            f"{esc(text)}</td></tr>"
+            for label, text in self._lines()
         )
+        audio = ""
+        if self.audio.size:
+            audio = (
+                "<div style='opacity:.7'>listen: "
+                "<code>IPython.display.Audio(r.audio, rate=24000)</code></div>"
+            )
+        return printable(
+            "<div style='font-size:13px;color:inherit'>"
+            f"<div><b>{esc(self._headline())}</b></div>"
+            f"<table style='border-collapse:collapse;color:inherit'>{rows}</table>{audio}</div>"
+        )
+
+
+def _clip(text: str, n: int = 120) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def build_response(

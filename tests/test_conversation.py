@@ -549,3 +549,67 @@ def test_input_accounting_in_any_order(
     assert committed + conv.pending_input_bytes <= len(appended_stream(name))
     kept = sum(i.audio().nbytes for i in conv.items)
     assert 0 <= conv.retained_audio_bytes - kept <= conv.pending_input_bytes
+
+
+# --- readable reprs -----------------------------------------------------------------------------
+def test_the_conversation_repr_is_a_transcript_with_tools_and_cuts() -> None:
+    from tests.test_timeline import FORECAST, WEATHER, conversation
+
+    conv = conversation().client.conversation
+    text = repr(conv)
+    lines = text.splitlines()
+    assert lines[0] == "Conversation(11 items, 5 responses, 1 error)"
+    assert lines[1] == "  user: (audio 1.0 s, no transcript)"
+    cut = next(i for i in conv.items if i.truncated_at_ms is not None)
+    assert (
+        f"  assistant: {cut.heard_transcript!r} ✂ cut at 600 ms (generated: {cut.transcript!r})"
+        in lines
+    )
+    assert "  user: what is the weather in Paris?" in lines
+    assert f"  tool: get_weather({WEATHER}) → {FORECAST}" in lines
+    # the output is shown with its call, not as a line of its own
+    assert sum(1 for line in lines if line.startswith("  tool:")) == 1
+    html = conv._repr_html_()
+    assert "get_weather" in html and "✂ cut at 600 ms" in html and "generated:" in html
+    assert "&quot;city&quot;" in html  # arguments are escaped
+
+
+def test_a_call_waiting_for_its_result_says_so_and_long_transcripts_are_cut() -> None:
+    from realtime_nb.conversation.view import REPR_ITEMS
+
+    conv = Conversation()
+    conv.apply({"type": "conversation.item.added", "item": {"id": "c1", "type": "function_call",
+                "name": "lookup", "call_id": "call_1", "arguments": "{}"}})  # fmt: skip
+    assert repr(conv).splitlines()[-1] == "  tool: lookup({}) → …"
+    assert "waiting for the result" in conv._repr_html_()
+    for i in range(REPR_ITEMS + 5):
+        content = [{"type": "input_text", "text": f"q{i}"}]
+        item = {"id": f"u{i}", "type": "message", "role": "user", "content": content}
+        conv.apply({"type": "conversation.item.added", "item": item})
+    lines = repr(conv).splitlines()
+    assert lines[1] == "  … 6 earlier items" and len(lines) == REPR_ITEMS + 2
+    assert lines[-1] == f"  user: q{REPR_ITEMS + 4}"
+
+
+def test_the_response_repr_names_what_was_said_tools_timing_and_tokens() -> None:
+    import math
+
+    from realtime_nb import protocol
+    from realtime_nb.response import build_response
+    from realtime_nb.testing import MemoryPair
+    from tests.test_timeline import responder
+
+    pair = MemoryPair(audio_speed=math.inf, responder=responder)
+    pair.request(protocol.item_create(protocol.user_text_item("weather in Paris?")))
+    pair.request(protocol.response_create(None))
+    rid = next(iter(pair.client.conversation.responses))
+    response = build_response(pair.client.conversation, rid, t_start=0.0)
+    lines = repr(response).splitlines()
+    assert lines[0].startswith(f"Response {rid} · completed · ") and lines[0].endswith("s audio")
+    assert lines[1] == "  said: 'Let me check.'"
+    assert lines[2] == '  tool call: get_weather({"city": "Paris"})'
+    assert lines[3].startswith("  timing: created 0 ms")
+    usage = response.usage
+    assert lines[4] == f"  tokens: {usage['input_tokens']} in, {usage['output_tokens']} out"
+    html = response._repr_html_()
+    assert "get_weather" in html and "Let me check." in html

@@ -154,7 +154,7 @@ def test_every_module_is_classified_as_core_or_edge() -> None:
     }
     assert modules == set(CORE) | set(EDGE), (
         f"unclassified: {sorted(modules - set(CORE) - set(EDGE))}; "
-        f"listed but missing: {sorted(set(CORE) | set(EDGE) - modules)}"
+        f"listed but missing: {sorted((set(CORE) | set(EDGE)) - modules)}"
     )
     assert not set(CORE) & set(EDGE)
 

@@ -25,6 +25,7 @@ from .items import (
     ResponseState,
     _int,
 )
+from .view import render_html, render_text
 
 
 class Conversation:
@@ -131,6 +132,13 @@ class Conversation:
             self._drop_pending(self.input_bytes_total)
 
     # --- reading -----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        """A short transcript: roles, tool calls with arguments and results, cuts."""
+        return render_text(self)
+
+    def _repr_html_(self) -> str:
+        return render_html(self)
+
     def item(self, id: str) -> ConversationItem | None:
         """The item with this id (conversation or out-of-band response), or None."""
         return self._by_id.get(id) or self._detached.get(id)
