@@ -26,6 +26,7 @@ CORE = (
     "response.py",
     "synth.py",
     "timeline/",
+    "wire_original.py",
 )
 #: The edges: I/O, loops, threads, the comm, the stand-in, and helpers that join layers.
 EDGE = (
