@@ -1404,7 +1404,21 @@ var Controls = class {
   }
 };
 
-// src/transcript.js
+// src/transcript-text.js
+var TOOL_TEXT_MAX = 160;
+function toolCallText(name, args) {
+  const call = `${name || "?"}(${args || ""})`;
+  return call.length <= TOOL_TEXT_MAX ? call : `${call.slice(0, TOOL_TEXT_MAX - 1)}\u2026`;
+}
+function toolResultText(turn) {
+  if (turn.error) return { text: `failed: ${turn.error}`, failed: true };
+  if (turn.output == null) return { text: turn.status === "completed" ? "waiting for the result\u2026" : "\u2026", failed: false };
+  const out = String(turn.output);
+  return { text: out.length <= TOOL_TEXT_MAX ? out : `${out.slice(0, TOOL_TEXT_MAX - 1)}\u2026`, failed: false };
+}
+function isToolCall(turn) {
+  return turn.kind === "function_call" || turn.kind === "mcp_call";
+}
 function splitHeard(text, heard, interrupted) {
   text = text || "";
   if (!interrupted || heard == null) return { heard: text, unheard: "" };
@@ -1416,8 +1430,13 @@ function roleLabel(role) {
   if (role === "assistant") return "assistant";
   return role || "?";
 }
+
+// src/transcript.js
 var TranscriptView = class {
-  constructor() {
+  /** @param {{onSelectTurn?: (turn: number|null) => void}} [opts] */
+  constructor({ onSelectTurn } = {}) {
+    this.onSelectTurn = onSelectTurn ?? null;
+    this.selectedTurn = null;
     this.turns = /* @__PURE__ */ new Map();
     this.list = h("div", { class: "rtnb-turns", "aria-live": "polite" });
     this.empty = h("div", { class: "rtnb-empty" }, "Talk (start the mic) or type a message below.");
@@ -1427,6 +1446,27 @@ var TranscriptView = class {
       this.list,
       this.empty
     );
+    this.list.addEventListener("click", (ev) => {
+      const el = (
+        /** @type {HTMLElement|null} */
+        /** @type {HTMLElement} */
+        ev.target.closest("[data-rtnb=turn]")
+      );
+      if (!el || !el.dataset.turn) return;
+      const turn = Number(el.dataset.turn);
+      this.selectTurn(this.selectedTurn === turn ? null : turn);
+      if (this.onSelectTurn) this.onSelectTurn(this.selectedTurn);
+    });
+  }
+  /**
+   * Mark the bubbles of `turn` (null: none), e.g. when the timeline picked a turn.
+   * @param {number|null} turn
+   */
+  selectTurn(turn) {
+    this.selectedTurn = turn;
+    for (const { el } of this.turns.values()) {
+      el.classList.toggle("rtnb-turn-selected", turn !== null && el.dataset.turn === String(turn));
+    }
   }
   /** @param {Turn[]|null|undefined} turns */
   update(turns) {
@@ -1438,7 +1478,19 @@ var TranscriptView = class {
     list.forEach((turn, i) => {
       const id = turn.item_id || `#${i}`;
       seen.add(id);
-      const key = JSON.stringify([turn.role, turn.text, turn.heard, !!turn.interrupted, turn.status]);
+      const key = JSON.stringify([
+        turn.role,
+        turn.text,
+        turn.heard,
+        !!turn.interrupted,
+        turn.status,
+        turn.turn,
+        turn.kind,
+        turn.name,
+        turn.arguments,
+        turn.output,
+        turn.error
+      ]);
       let entry = this.turns.get(id);
       if (!entry) {
         entry = { el: h("div", { rtnb: "turn", class: "rtnb-turn" }), key: "" };
@@ -1472,7 +1524,14 @@ var TranscriptView = class {
     el.dataset.item = id;
     el.dataset.interrupted = String(interrupted);
     el.dataset.status = turn.status || "";
-    el.className = `rtnb-turn rtnb-turn-${role || "other"}${turn.status === "in_progress" ? " rtnb-pending" : ""}`;
+    el.dataset.turn = typeof turn.turn === "number" ? String(turn.turn) : "";
+    el.title = typeof turn.turn === "number" ? `Turn ${turn.turn}: click to show only its events in the table` : "";
+    const selected = this.selectedTurn !== null && turn.turn === this.selectedTurn;
+    if (isToolCall(turn)) {
+      this.fillTool(el, turn, selected);
+      return;
+    }
+    el.className = `rtnb-turn rtnb-turn-${role || "other"}${turn.status === "in_progress" ? " rtnb-pending" : ""}${selected ? " rtnb-turn-selected" : ""}`;
     const parts = splitHeard(turn.text, turn.heard, interrupted);
     const body = h("div", { class: "rtnb-turn-text" });
     if (parts.heard) body.append(h("span", { class: "rtnb-heard" }, parts.heard));
@@ -1497,6 +1556,30 @@ var TranscriptView = class {
     if (turn.status && turn.status !== "completed" && turn.status !== "in_progress") {
       meta.append(h("span", { class: "rtnb-tag" }, turn.status));
     }
+    el.replaceChildren(meta, body);
+  }
+  /**
+   * A tool call: its name and arguments, then its result (or error) once it is answered.
+   * @param {HTMLElement} el
+   * @param {Turn} turn
+   * @param {boolean} selected
+   */
+  fillTool(el, turn, selected) {
+    el.dataset.role = "tool";
+    el.className = `rtnb-turn rtnb-turn-tool${selected ? " rtnb-turn-selected" : ""}`;
+    const result = toolResultText(turn);
+    const meta = h(
+      "div",
+      { class: "rtnb-turn-meta" },
+      h("span", { class: "rtnb-role" }, turn.kind === "mcp_call" ? "MCP tool" : "tool call")
+    );
+    if (result.failed) meta.append(h("span", { class: "rtnb-tag rtnb-tag-interrupted" }, "failed"));
+    const body = h(
+      "div",
+      { class: "rtnb-turn-text" },
+      h("code", { rtnb: "tool-call", class: "rtnb-tool-call", title: `${turn.name}(${turn.arguments || ""})` }, toolCallText(turn.name, turn.arguments)),
+      h("div", { rtnb: "tool-result", class: `rtnb-tool-result${result.failed ? " rtnb-tool-failed" : ""}`, title: String(turn.output ?? turn.error ?? "") }, "\u2192 ", result.text)
+    );
     el.replaceChildren(meta, body);
   }
 };
@@ -1685,6 +1768,31 @@ function formatTime(t) {
   const s2 = String(whole % 60).padStart(2, "0");
   return `${hours}:${m}:${s2}`;
 }
+function timeTitle(t) {
+  return Number.isFinite(t) ? `${t.toFixed(3)} s since the session started` : "";
+}
+function abbreviateType(type, max) {
+  if (type.length <= max || max < 6) return type;
+  const parts = type.split(/(?<=[._])/);
+  const head = parts[0];
+  const short = head.replace(/[._]$/, "").slice(0, 4);
+  let best = "";
+  let bestTail = -1;
+  for (let k = 1; k < parts.length; k++) {
+    const tail = parts.slice(k).join("");
+    for (const prefix of [head, short]) {
+      const candidate = `${prefix}\u2026${tail}`;
+      if (candidate.length <= max && tail.length > bestTail) {
+        best = candidate;
+        bestTail = tail.length;
+      }
+    }
+    if (best) break;
+  }
+  const room = max - short.length - 1;
+  if (room > 0 && room >= bestTail + 5) return `${short}\u2026${type.slice(type.length - room)}`;
+  return best || `\u2026${type.slice(type.length - (max - 1))}`;
+}
 function formatAudioMs(ms) {
   if (!ms) return "";
   return ms >= 1e4 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms)} ms`;
@@ -1700,14 +1808,36 @@ function displaySummary(row) {
 function isErrorRow(row) {
   return row.type === "error" || row.type.endsWith(".failed") || row.type.includes("error");
 }
+function audioMarkers(payload) {
+  const found = [];
+  const walk = (value, path) => {
+    if (!value || typeof value !== "object" || found.length > 20) return;
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, `${path}[${i}]`));
+      return;
+    }
+    const obj2 = (
+      /** @type {Record<string, unknown>} */
+      value
+    );
+    if (typeof obj2.audio_bytes === "number" && typeof obj2.ms === "number" && path) {
+      found.push({ path, bytes: obj2.audio_bytes, ms: obj2.ms });
+      return;
+    }
+    for (const [k, v] of Object.entries(obj2)) walk(v, path ? `${path}.${k}` : k);
+  };
+  walk(payload, "");
+  return found;
+}
 
 // src/table.js
 var MAX_ROWS_PER_FRAME = 400;
 var MIN_FLUSH_INTERVAL_MS = 200;
 var COLUMNS = [
   ["dir", "", "direction"],
-  ["t", "t (s)", "seconds since the session started"],
-  ["type", "type", "event type (\xD7n: a run of n deltas shown as one row)"],
+  ["t", "t (s)", "seconds since the session started (m:ss.s after 1000 s, h:mm:ss after an hour)"],
+  ["turn", "turn", "conversation turn: click a turn in the timeline or a transcript bubble to show only its rows"],
+  ["type", "type", "event type, shortened in the middle when the column is narrow (hover for the full name; \xD7n: a run of n deltas shown as one row)"],
   ["ids", "item", "item id, else response id (hover for both)"],
   ["summary", "summary", ""],
   ["size", "size", "bytes on the wire"],
@@ -1724,9 +1854,11 @@ var TYPE_SUGGESTIONS = [
   "error",
   "local."
 ];
+var DEFAULT_TYPE_CHARS = 30;
 var TableView = class {
   /**
-   * @param {{signal: AbortSignal, requestEvent: (seq: number) => Promise<EventReply>,
+   * @param {{signal: AbortSignal,
+   *   requestEvent: (seq: number, options?: EventRequestOptions) => Promise<EventReply>,
    *   clearLog: () => void, onError: (e: unknown) => void}} opts
    */
   constructor({ signal, requestEvent, clearLog, onError }) {
@@ -1745,6 +1877,9 @@ var TableView = class {
     this.selectedSeq = null;
     this.jsonToken = 0;
     this.signal = signal;
+    this.turnFilter = null;
+    this.typeChars = DEFAULT_TYPE_CHARS;
+    this.cleared = null;
     const opt = { signal };
     this.filterType = /** @type {HTMLInputElement} */
     h("input", {
@@ -1784,18 +1919,27 @@ var TableView = class {
     h("input", { rtnb: "follow", type: "checkbox" });
     this.follow.checked = true;
     this.hiddenCount = h("span", { rtnb: "hidden-count" }, "0");
-    this.hiddenNote = h("span", { class: "rtnb-hidden-note", hidden: true, title: "Oldest rows were removed from this table to keep it fast (row_cap). The kernel keeps them: w.events()." }, this.hiddenCount, " older rows hidden");
+    this.hiddenNote = h("span", { class: "rtnb-hidden-note", hidden: true, title: "Oldest rows were removed from this table to keep it fast (row_cap). The kernel keeps them: w.events" }, this.hiddenCount, " older rows hidden");
     this.countsEl = h("span", { class: "rtnb-counts" });
+    this.clearedNote = h("span", { rtnb: "cleared-note", class: "rtnb-cleared-note", hidden: true });
+    this.turnChipLabel = h("span", {}, "");
+    const turnChipClose = h("button", { class: "rtnb-chip-x", type: "button", title: "Show every turn", "aria-label": "Show every turn" }, "\xD7");
+    this.turnChip = h("span", { rtnb: "turn-filter", class: "rtnb-chip", hidden: true, title: "Only this turn's rows are shown" }, this.turnChipLabel, turnChipClose);
+    turnChipClose.addEventListener("click", () => this.setTurnFilter(null), opt);
     const clearBtn = h(
       "button",
-      { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Clear this table (the kernel keeps every event: w.events())" },
+      { rtnb: "clear", class: "rtnb-btn rtnb-btn-small", type: "button", title: "Hide the rows shown so far from this table (the kernel keeps every event: w.events)" },
       "clear"
     );
     clearBtn.addEventListener(
       "click",
       () => {
         try {
+          const rows = this.store.rows.length + this.store.hidden;
+          const last = this.store.rows[this.store.rows.length - 1];
+          this.cleared = { rows: (this.cleared?.rows ?? 0) + rows, t: last ? last.t : 0 };
           clearLog();
+          this.showClearedNote();
         } catch (e) {
           this.onError(e);
         }
@@ -1809,6 +1953,7 @@ var TableView = class {
       datalist,
       this.filterDir,
       this.search,
+      this.turnChip,
       h("label", { class: "rtnb-follow", title: "Keep the newest row in view (pauses when you scroll up)" }, this.follow, " follow"),
       clearBtn
     );
@@ -1824,18 +1969,20 @@ var TableView = class {
     this.scroller.append(this.empty);
     this.jsonTitle = h("span", { class: "rtnb-json-title" });
     this.jsonPre = h("pre", { class: "rtnb-json-pre" });
+    this.jsonNote = h("div", { rtnb: "json-note", class: "rtnb-json-note", hidden: true });
     const copyBtn = h("button", { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Copy the JSON" }, "copy");
     const closeBtn = h("button", { class: "rtnb-btn rtnb-btn-small", type: "button", title: "Close", "aria-label": "Close the JSON panel" }, "\xD7");
     this.json = h(
       "div",
       { rtnb: "json", class: "rtnb-json", hidden: true },
       h("div", { class: "rtnb-json-head" }, this.jsonTitle, h("span", { class: "rtnb-spacer" }), copyBtn, closeBtn),
+      this.jsonNote,
       this.jsonPre
     );
     this.el = h(
       "section",
       { class: "rtnb-events", "aria-label": "Events" },
-      h("div", { class: "rtnb-section-head" }, h("h3", { class: "rtnb-h" }, "Events"), this.countsEl, this.hiddenNote),
+      h("div", { class: "rtnb-section-head" }, h("h3", { class: "rtnb-h" }, "Events"), this.countsEl, this.hiddenNote, this.clearedNote),
       toolbar,
       this.scroller,
       this.json
@@ -1913,6 +2060,50 @@ var TableView = class {
       opt
     );
     signal.addEventListener("abort", () => this.cancelFrame(), { once: true });
+    this.watchTypeWidth();
+  }
+  /** Re-measure how many characters the type column holds whenever the table is resized. */
+  watchTypeWidth() {
+    if (typeof ResizeObserver === "undefined") return;
+    const cell = (
+      /** @type {HTMLElement|null} */
+      this.thead.querySelector(".rtnb-c-type")
+    );
+    if (!cell) return;
+    const probe = h("span", { class: "rtnb-probe", "aria-hidden": "true" }, "0000000000");
+    this.table.append(probe);
+    const observer = new ResizeObserver(() => {
+      const charWidth = probe.getBoundingClientRect().width / 10;
+      const width = cell.clientWidth - 8;
+      if (!(charWidth > 0) || !(width > 0)) return;
+      const chars = Math.max(8, Math.floor(width / charWidth));
+      if (chars === this.typeChars) return;
+      this.typeChars = chars;
+      for (const { row, tr } of this.dom) this.fillType(
+        /** @type {HTMLElement} */
+        tr.children[3],
+        row
+      );
+    });
+    observer.observe(cell);
+    this.signal.addEventListener("abort", () => observer.disconnect(), { once: true });
+  }
+  /**
+   * Show only the rows of conversation turn `n` (null: every turn).
+   * @param {number|null} n
+   */
+  setTurnFilter(n2) {
+    this.turnFilter = typeof n2 === "number" && Number.isFinite(n2) ? n2 : null;
+    this.turnChip.hidden = this.turnFilter === null;
+    this.turnChipLabel.textContent = this.turnFilter === null ? "" : `turn ${this.turnFilter}`;
+    this.applyFilter();
+  }
+  showClearedNote() {
+    const c = this.cleared;
+    this.clearedNote.hidden = !c;
+    if (!c) return;
+    this.clearedNote.textContent = `cleared ${c.rows.toLocaleString()} rows up to ${formatTime(c.t)} s`;
+    this.clearedNote.title = "Clear hides rows from this table only. The kernel keeps every event: w.events (and w.events.to_dataframe()).";
   }
   /**
    * Take a ROWS message.
@@ -2024,26 +2215,43 @@ var TableView = class {
     c[0].textContent = DIR_ARROWS[row.dir] ?? "?";
     c[0].title = DIR_TITLES[row.dir] ?? row.dir;
     c[1].textContent = formatTime(row.t);
-    c[2].textContent = row.type;
-    if (row.n > 1) {
-      const badge = document.createElement("span");
-      badge.className = "rtnb-n";
-      badge.textContent = `\xD7${row.n}`;
-      c[2].append(" ", badge);
-    }
-    c[2].title = row.n > 1 ? `${row.type}: ${row.n} events, seq ${row.seq}\u2013${row.last}` : `${row.type} (seq ${row.seq})`;
-    c[3].textContent = shortId(row.item || row.resp);
-    c[3].title = [row.item && `item ${row.item}`, row.resp && `response ${row.resp}`].filter(Boolean).join("\n");
-    c[4].textContent = displaySummary(row);
-    c[4].title = row.summary;
-    c[5].textContent = formatSize(row.size);
-    c[6].textContent = formatAudioMs(row.audio_ms);
+    c[1].title = timeTitle(row.t);
+    c[2].textContent = row.turn === null ? "" : String(row.turn);
+    this.fillType(c[3], row);
+    c[4].textContent = shortId(row.item || row.resp);
+    c[4].title = [row.item && `item ${row.item}`, row.resp && `response ${row.resp}`].filter(Boolean).join("\n");
+    c[5].textContent = displaySummary(row);
+    c[5].title = row.summary;
+    c[6].textContent = formatSize(row.size);
+    c[7].textContent = formatAudioMs(row.audio_ms);
     tr.classList.toggle("rtnb-row-error", isErrorRow(row));
     tr.classList.toggle("rtnb-selected", row.seq === this.selectedSeq);
     tr.hidden = !rowMatches(row, this.filter);
   }
+  /**
+   * The type cell: shortened in the middle to the column's width, the full name on hover.
+   * @param {HTMLElement} cell
+   * @param {Row} row
+   */
+  fillType(cell, row) {
+    const badge = row.n > 1 ? `\xD7${row.n}` : "";
+    const room = this.typeChars - (badge ? badge.length + 1 : 0);
+    cell.textContent = abbreviateType(row.type, room);
+    if (badge) {
+      const el = document.createElement("span");
+      el.className = "rtnb-n";
+      el.textContent = badge;
+      cell.append(" ", el);
+    }
+    cell.title = row.n > 1 ? `${row.type}: ${row.n} events, seq ${row.seq}\u2013${row.last}` : `${row.type} (seq ${row.seq})`;
+  }
   applyFilter() {
-    this.filter = compileFilter({ type: this.filterType.value, dir: this.filterDir.value, search: this.search.value });
+    this.filter = compileFilter({
+      type: this.filterType.value,
+      dir: this.filterDir.value,
+      search: this.search.value,
+      turn: this.turnFilter
+    });
     for (const { row, tr } of this.dom) tr.hidden = !rowMatches(row, this.filter);
     this.updateCounts();
     if (this.follow.checked) this.scrollToEnd();
@@ -2096,6 +2304,8 @@ var TableView = class {
     const row = entry ? entry.row : null;
     const head = row ? `#${row.seq} ${row.type}${row.n > 1 ? ` (first of ${row.n} events, seq ${row.seq}\u2013${row.last})` : ""}` : `#${seq}`;
     this.jsonTitle.textContent = head;
+    this.jsonNote.hidden = true;
+    this.jsonNote.textContent = "";
     this.jsonPre.textContent = "loading\u2026";
     this.json.hidden = false;
     this.json.classList.remove("rtnb-json-error");
@@ -2108,6 +2318,7 @@ var TableView = class {
           this.json.classList.add("rtnb-json-error");
         } else {
           this.jsonPre.textContent = JSON.stringify(reply.payload, null, 2);
+          this.explainMarkers(seq, reply.payload, token);
         }
       },
       (e) => {
@@ -2116,6 +2327,40 @@ var TableView = class {
         this.json.classList.add("rtnb-json-error");
       }
     );
+  }
+  /**
+   * Say that audio was replaced by a marker, and offer the event as it was sent.
+   * @param {number} seq
+   * @param {object|null} payload
+   * @param {number} token
+   */
+  explainMarkers(seq, payload, token) {
+    const markers = audioMarkers(payload);
+    if (!markers.length) return;
+    const where = markers.map((m) => `${m.path} (${m.bytes.toLocaleString()} bytes, ${m.ms} ms)`).join(", ");
+    const asSent = h("button", { rtnb: "json-original", class: "rtnb-btn rtnb-btn-small", type: "button", title: "Ask the kernel for this event with its base64 audio, as it crossed the wire" }, "show as sent");
+    this.jsonNote.replaceChildren(
+      `The base64 audio in ${where} was replaced here by a marker {audio_bytes, ms}, to keep the log small. `,
+      asSent
+    );
+    this.jsonNote.hidden = false;
+    asSent.addEventListener("click", () => {
+      asSent.setAttribute("disabled", "");
+      this.requestEvent(seq, { original: true }).then(
+        (reply) => {
+          if (token !== this.jsonToken) return;
+          if (reply.error) {
+            this.jsonNote.replaceChildren(reply.error);
+          } else {
+            this.jsonNote.replaceChildren("As sent, with its base64 audio:");
+            this.jsonPre.textContent = JSON.stringify(reply.payload, null, 2);
+          }
+        },
+        (e) => {
+          if (token === this.jsonToken) this.jsonNote.replaceChildren(String(e && e.message ? e.message : e));
+        }
+      );
+    });
   }
   closeJson() {
     this.jsonToken++;
@@ -2777,6 +3022,7 @@ var View = class {
   constructor(model, el) {
     this.model = model;
     this.viewId = randomId();
+    this.turnFilter = null;
     this.ac = new AbortController();
     const signal = this.ac.signal;
     this.modelListeners = [];
@@ -3034,6 +3280,7 @@ var View = class {
       /** @type {any} */
       this.table
     );
+    this.turnFilter = n2;
     if (typeof table.setTurnFilter === "function") table.setTurnFilter(n2);
     if (this.timeline.selected !== n2) this.timeline.selected = n2;
   }
@@ -3089,7 +3336,10 @@ var View = class {
       rows_in_table: this.table.rowCount,
       buffer_kind: p.bufferKind,
       kernel: this.kernelState(),
-      turns: this.timeline.turns.length
+      turns: this.timeline.turns.length,
+      turn_filter: this.turnFilter ?? null,
+      turn_filter_supported: typeof /** @type {any} */
+      this.table.setTurnFilter === "function"
     };
   }
   destroy() {
