@@ -59,6 +59,8 @@ export class View {
   constructor(model, el) {
     this.model = model;
     this.viewId = randomId();
+    /** @type {number|null} the turn the table shows (filterToTurn), null: every row */
+    this.turnFilter = null;
     this.ac = new AbortController(); // aborted when the view closes: every DOM listener, every send
     const signal = this.ac.signal;
     /** @type {[string, (...a: any[]) => void][]} */
@@ -331,6 +333,7 @@ export class View {
    */
   filterToTurn(n) {
     const table = /** @type {any} */ (this.table);
+    this.turnFilter = n;
     if (typeof table.setTurnFilter === "function") table.setTurnFilter(n);
     if (this.timeline.selected !== n) this.timeline.selected = n;
   }
@@ -390,6 +393,8 @@ export class View {
       buffer_kind: p.bufferKind,
       kernel: this.kernelState(),
       turns: this.timeline.turns.length,
+      turn_filter: this.turnFilter ?? null,
+      turn_filter_supported: typeof (/** @type {any} */ (this.table).setTurnFilter) === "function",
     };
   }
 
