@@ -14,7 +14,7 @@ Order of a view's life: the view sends ``ready``; only then does the kernel send
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 PROTOCOL_VERSION = 1
 
@@ -131,11 +131,15 @@ class Command(TypedDict):
 
 
 class GetEvent(TypedDict):
-    """Ask for one row's full JSON payload (audio replaced by markers); answered by EventJson."""
+    """Ask for one row's full JSON payload (audio replaced by markers); answered by EventJson.
+
+    ``original``: the payload as it crossed the wire, its base64 audio put back from the
+    conversation (``wire_original``), or an error saying why that cannot be exact."""
 
     type: Literal["get_event"]
     request_id: int
     seq: int
+    original: NotRequired[bool]
 
 
 class Ping(TypedDict):

@@ -54,6 +54,7 @@ from .playback import (
 from .protocol import VOICES
 from .sync import Session
 from .widget_rows import RowFeed, TurnFeed
+from .wire_original import OriginalUnavailable, original_payload
 
 if TYPE_CHECKING:
     import numpy as np
@@ -837,6 +838,16 @@ class RealtimeWidget(anywidget.AnyWidget):
                 f"Row {seq!r} is not in the log (the oldest rows are evicted beyond "
                 f"max_rows={self.session.events.max_rows})."
             )
+        elif msg.get("original"):  # "show as sent": the base64 audio put back, when exact
+            try:
+                payload = original_payload(
+                    row,
+                    list(self.session.events),
+                    self.session.conversation,
+                    output_format=self._output_format_type(),
+                )
+            except OriginalUnavailable as exc:
+                error = str(exc)
         else:
             text = json.dumps(row.payload, default=str, ensure_ascii=False)
             payload = json.loads(printable(text))
@@ -849,6 +860,19 @@ class RealtimeWidget(anywidget.AnyWidget):
                 "error": error,
             }
         )
+
+    def _output_format_type(self) -> str | None:
+        """The session's output audio format as the server states it (``audio/pcm`` …)."""
+        fmt = self.session.session_config.get("audio", {}).get("output", {}).get("format") or {}
+        return fmt.get("type") if isinstance(fmt, dict) else None
+
+    def _transcript_with_turns(self) -> list[dict[str, Any]]:
+        """The transcript entries, each with the turn its item belongs to (bubble → table)."""
+        entries = transcript_entries(self.session.conversation, TRANSCRIPT_MAX)
+        turns = self._turns.item_turns()
+        for entry in entries:
+            entry["turn"] = turns.get(str(entry.get("item_id")))
+        return entries
 
     def _on_ping(self, msg: dict[str, Any]) -> None:
         self._post(
@@ -1093,7 +1117,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         seq = self.session.events.last_seq
         if seq != self._transcript_seq:  # rebuilt only when something happened, not 5×/s
             self._transcript_seq = seq
-            self._transcript = transcript_entries(self.session.conversation, TRANSCRIPT_MAX)
+            self._transcript = self._transcript_with_turns()
             self.totals = session_totals(self.session.events, s.model)
         with self._lock:
             threads = sorted(self._comm_threads)

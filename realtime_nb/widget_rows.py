@@ -162,6 +162,20 @@ class TurnFeed:
             self._turns = [t.to_dict() for t in built[-MAX_TURNS:]]
         return self._turns
 
+    def item_turns(self) -> dict[str, int]:
+        """``{item id: turn}`` for the transcript: each turn's user item and output items."""
+        found: dict[str, int] = {}
+        for turn in self.turns():
+            n = turn.get("turn")
+            if not isinstance(n, int):
+                continue
+            if turn.get("user_item_id"):
+                found[str(turn["user_item_id"])] = n
+            for response in turn.get("responses") or ():
+                for item_id in response.get("output_item_ids") or ():
+                    found.setdefault(str(item_id), n)
+        return found
+
     def send(self, *, force: bool = False) -> None:
         """Post the turns if they changed since the last post (or ``force``: a view is new)."""
         if self._tracker is None:

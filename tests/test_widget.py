@@ -9,6 +9,7 @@ loop thread, the socket, the stand-in and its VAD.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import threading
@@ -396,6 +397,38 @@ def test_get_event_and_ping_are_answered(make: Callable) -> None:
     pong = view.of(bridge.PONG)[0][0]
     assert pong["request_id"] == 9 and pong["t"] == 123.5
     assert abs(pong["t_kernel"] - time.time() * 1000) < 5000
+
+
+def test_get_event_as_sent_puts_the_base64_audio_back(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.ready()
+    w.ask("hi")
+    deltas = w.events.filter(type="response.output_audio.delta")
+    item = deltas[0].item_id
+    view.msg({"type": bridge.GET_EVENT, "request_id": 1, "seq": deltas[1].seq, "original": True})
+    append = w.events.filter(type="conversation.item.create")[0]
+    view.msg({"type": bridge.GET_EVENT, "request_id": 2, "seq": append.seq, "original": True})
+    wait_until(lambda: len(view.of(bridge.EVENT_JSON)) == 2)
+    sent, refused = (c for c, _ in view.of(bridge.EVENT_JSON))
+    assert sent["error"] is None and isinstance(sent["payload"]["delta"], str)
+    pcm = base64.b64decode(sent["payload"]["delta"])
+    offset = deltas[0].audio_bytes
+    assert pcm == w.item_audio(item).tobytes()[offset : offset + deltas[1].audio_bytes]
+    assert isinstance(deltas[1].payload["delta"], dict)  # the log keeps its marker
+    assert refused["payload"] is None and "no audio" in refused["error"]
+
+
+def test_transcript_entries_carry_their_turn(make: Callable) -> None:
+    w, view = make(turn_detection=None)
+    view.ready()
+    w.ask("hi")
+    w.ask("again")
+    entries = wait_until(
+        lambda: [e for e in w._transcript if e.get("turn") is not None] and w._transcript,
+        what="transcript with turns",
+    )
+    by_role = [(e["role"], e["turn"]) for e in entries]
+    assert by_role == [("user", 1), ("assistant", 1), ("user", 2), ("assistant", 2)]
 
 
 def test_commands(make: Callable) -> None:

@@ -52,7 +52,7 @@ export const MIC_ERRORS = [
  * @typedef {{type: "played", item_id: string, samples: number, received: number,
  *   reason: "progress"|"interrupted"|"ended", t_first: number|null}} Played
  * @typedef {{type: "command", name: string, args: object}} Command
- * @typedef {{type: "get_event", request_id: number, seq: number}} GetEvent
+ * @typedef {{type: "get_event", request_id: number, seq: number, original?: boolean}} GetEvent
  * @typedef {{type: "ping", request_id: number, t: number}} Ping
  * @typedef {{type: "update_session", session: object}} UpdateSession
  * @typedef {{seq: number, last: number, n: number, t: number, dir: "client"|"server"|"local",

@@ -95,9 +95,10 @@ export class KernelLink {
   /**
    * Ask for one event's JSON; always settles (an error after EVENT_JSON_TIMEOUT_MS).
    * @param {number} seq
+   * @param {{original?: boolean}} [options] original: as it crossed the wire (base64 audio back)
    * @returns {Promise<EventReply>}
    */
-  requestEvent(seq) {
+  requestEvent(seq, options = {}) {
     const id = this.newRequestId();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -110,7 +111,7 @@ export class KernelLink {
         });
       }, EVENT_JSON_TIMEOUT_MS);
       this.pending.set(id, { resolve, timer });
-      this.send({ type: GET_EVENT, request_id: id, seq });
+      this.send(options.original ? { type: GET_EVENT, request_id: id, seq, original: true } : { type: GET_EVENT, request_id: id, seq });
     });
   }
 

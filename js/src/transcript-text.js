@@ -19,6 +19,7 @@ export const TOOL_TEXT_MAX = 160;
  * @param {string|undefined} args
  */
 export function toolCallText(name, args) {
+  if (args === undefined && name && name.includes("(")) return name; // already a call
   const call = `${name || "?"}(${args || ""})`;
   return call.length <= TOOL_TEXT_MAX ? call : `${call.slice(0, TOOL_TEXT_MAX - 1)}…`;
 }
@@ -30,6 +31,12 @@ export function toolCallText(name, args) {
  */
 export function toolResultText(turn) {
   if (turn.error) return { text: `failed: ${turn.error}`, failed: true };
+  if (turn.output === undefined && turn.arguments === undefined) {
+    // the kernel's one-line form: `name(arguments) → output` (client_protocol.transcript_entries)
+    const arrow = (turn.text || "").indexOf(" → ");
+    const out = arrow >= 0 ? turn.text.slice(arrow + 3) : "";
+    return { text: out && out !== "…" ? out : "waiting for the result…", failed: /^\{?"?error/.test(out) };
+  }
   if (turn.output == null) return { text: turn.status === "completed" ? "waiting for the result…" : "…", failed: false };
   const out = String(turn.output);
   return { text: out.length <= TOOL_TEXT_MAX ? out : `${out.slice(0, TOOL_TEXT_MAX - 1)}…`, failed: false };
@@ -37,7 +44,7 @@ export function toolResultText(turn) {
 
 /** @param {Turn} turn */
 export function isToolCall(turn) {
-  return turn.kind === "function_call" || turn.kind === "mcp_call";
+  return turn.kind === "function_call" || turn.kind === "mcp_call" || turn.role === "tool";
 }
 
 /**

@@ -9,6 +9,16 @@ import { isToolCall, roleLabel, splitHeard, toolCallText, toolResultText } from 
 
 /** @typedef {import("./transcript-text.js").Turn} Turn */
 
+/**
+ * The call half of the kernel's one-line tool entry (`name(arguments) → output`).
+ * @param {Turn} turn
+ */
+function callPart(turn) {
+  const text = turn.text || "";
+  const arrow = text.indexOf(" → ");
+  return arrow >= 0 ? text.slice(0, arrow) : text || `${turn.name || "?"}()`;
+}
+
 export class TranscriptView {
   /** @param {{onSelectTurn?: (turn: number|null) => void}} [opts] */
   constructor({ onSelectTurn } = {}) {
@@ -149,7 +159,7 @@ export class TranscriptView {
     const body = h(
       "div",
       { class: "rtnb-turn-text" },
-      h("code", { rtnb: "tool-call", class: "rtnb-tool-call", title: `${turn.name}(${turn.arguments || ""})` }, toolCallText(turn.name, turn.arguments)),
+      h("code", { rtnb: "tool-call", class: "rtnb-tool-call", title: `${turn.name}(${turn.arguments || ""})` }, turn.arguments === undefined ? callPart(turn) : toolCallText(turn.name, turn.arguments)),
       h("div", { rtnb: "tool-result", class: `rtnb-tool-result${result.failed ? " rtnb-tool-failed" : ""}`, title: String(turn.output ?? turn.error ?? "") }, "→ ", result.text),
     );
     el.replaceChildren(meta, body);

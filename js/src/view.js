@@ -110,10 +110,10 @@ export class View {
     this.settings = new SettingsPanel({ signal, guard, apply: (session) => this.link.send({ type: UPDATE_SESSION, session }) });
     this.totals = new TotalsLine();
     this.timeline = new TimelineView({ signal, guard, onSelect: (n) => this.filterToTurn(n) });
-    this.transcript = new TranscriptView();
+    this.transcript = new TranscriptView({ onSelectTurn: (n) => this.filterToTurn(n) });
     this.table = new TableView({
       signal,
-      requestEvent: (seq) => this.link.requestEvent(seq),
+      requestEvent: (seq, options) => this.link.requestEvent(seq, options),
       clearLog: () => this.link.command("clear_log", {}),
       onError: (e) => this.showError(e),
     });
@@ -332,9 +332,9 @@ export class View {
    * @param {number|null} n
    */
   filterToTurn(n) {
-    const table = /** @type {any} */ (this.table);
     this.turnFilter = n;
-    if (typeof table.setTurnFilter === "function") table.setTurnFilter(n);
+    this.table.setTurnFilter(n);
+    this.transcript.selectTurn(n);
     if (this.timeline.selected !== n) this.timeline.selected = n;
   }
 

@@ -26,3 +26,11 @@ test("only function and MCP calls are tool bubbles", () => {
   assert.equal(isToolCall(turn({ kind: "message" })), false);
   assert.equal(isToolCall(turn({})), false);
 });
+
+test("the kernel's one-line tool entry reads as call and result", () => {
+  const entry = turn({ role: "tool", name: "get_weather", text: 'get_weather({"city":"Paris"}) → {"temp_c": 21}' });
+  assert.equal(isToolCall(entry), true);
+  assert.deepEqual(toolResultText(entry), { text: '{"temp_c": 21}', failed: false });
+  assert.equal(toolResultText({ ...entry, text: "get_weather({}) → …" }).text, "waiting for the result…");
+  assert.equal(toolResultText({ ...entry, text: 'f() → {"error": "boom"}' }).failed, true);
+});

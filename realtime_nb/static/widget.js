@@ -460,9 +460,10 @@ var KernelLink = class {
   /**
    * Ask for one event's JSON; always settles (an error after EVENT_JSON_TIMEOUT_MS).
    * @param {number} seq
+   * @param {{original?: boolean}} [options] original: as it crossed the wire (base64 audio back)
    * @returns {Promise<EventReply>}
    */
-  requestEvent(seq) {
+  requestEvent(seq, options = {}) {
     const id = this.newRequestId();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -473,7 +474,7 @@ var KernelLink = class {
         });
       }, EVENT_JSON_TIMEOUT_MS);
       this.pending.set(id, { resolve, timer });
-      this.send({ type: GET_EVENT, request_id: id, seq });
+      this.send(options.original ? { type: GET_EVENT, request_id: id, seq, original: true } : { type: GET_EVENT, request_id: id, seq });
     });
   }
   /**
@@ -1407,17 +1408,23 @@ var Controls = class {
 // src/transcript-text.js
 var TOOL_TEXT_MAX = 160;
 function toolCallText(name, args) {
+  if (args === void 0 && name && name.includes("(")) return name;
   const call = `${name || "?"}(${args || ""})`;
   return call.length <= TOOL_TEXT_MAX ? call : `${call.slice(0, TOOL_TEXT_MAX - 1)}\u2026`;
 }
 function toolResultText(turn) {
   if (turn.error) return { text: `failed: ${turn.error}`, failed: true };
+  if (turn.output === void 0 && turn.arguments === void 0) {
+    const arrow = (turn.text || "").indexOf(" \u2192 ");
+    const out2 = arrow >= 0 ? turn.text.slice(arrow + 3) : "";
+    return { text: out2 && out2 !== "\u2026" ? out2 : "waiting for the result\u2026", failed: /^\{?"?error/.test(out2) };
+  }
   if (turn.output == null) return { text: turn.status === "completed" ? "waiting for the result\u2026" : "\u2026", failed: false };
   const out = String(turn.output);
   return { text: out.length <= TOOL_TEXT_MAX ? out : `${out.slice(0, TOOL_TEXT_MAX - 1)}\u2026`, failed: false };
 }
 function isToolCall(turn) {
-  return turn.kind === "function_call" || turn.kind === "mcp_call";
+  return turn.kind === "function_call" || turn.kind === "mcp_call" || turn.role === "tool";
 }
 function splitHeard(text, heard, interrupted) {
   text = text || "";
@@ -1432,6 +1439,11 @@ function roleLabel(role) {
 }
 
 // src/transcript.js
+function callPart(turn) {
+  const text = turn.text || "";
+  const arrow = text.indexOf(" \u2192 ");
+  return arrow >= 0 ? text.slice(0, arrow) : text || `${turn.name || "?"}()`;
+}
 var TranscriptView = class {
   /** @param {{onSelectTurn?: (turn: number|null) => void}} [opts] */
   constructor({ onSelectTurn } = {}) {
@@ -1577,7 +1589,7 @@ var TranscriptView = class {
     const body = h(
       "div",
       { class: "rtnb-turn-text" },
-      h("code", { rtnb: "tool-call", class: "rtnb-tool-call", title: `${turn.name}(${turn.arguments || ""})` }, toolCallText(turn.name, turn.arguments)),
+      h("code", { rtnb: "tool-call", class: "rtnb-tool-call", title: `${turn.name}(${turn.arguments || ""})` }, turn.arguments === void 0 ? callPart(turn) : toolCallText(turn.name, turn.arguments)),
       h("div", { rtnb: "tool-result", class: `rtnb-tool-result${result.failed ? " rtnb-tool-failed" : ""}`, title: String(turn.output ?? turn.error ?? "") }, "\u2192 ", result.text)
     );
     el.replaceChildren(meta, body);
@@ -3068,10 +3080,10 @@ var View = class {
     this.settings = new SettingsPanel({ signal, guard, apply: (session) => this.link.send({ type: UPDATE_SESSION, session }) });
     this.totals = new TotalsLine();
     this.timeline = new TimelineView({ signal, guard, onSelect: (n2) => this.filterToTurn(n2) });
-    this.transcript = new TranscriptView();
+    this.transcript = new TranscriptView({ onSelectTurn: (n2) => this.filterToTurn(n2) });
     this.table = new TableView({
       signal,
-      requestEvent: (seq) => this.link.requestEvent(seq),
+      requestEvent: (seq, options) => this.link.requestEvent(seq, options),
       clearLog: () => this.link.command("clear_log", {}),
       onError: (e) => this.showError(e)
     });
@@ -3276,12 +3288,9 @@ var View = class {
    * @param {number|null} n
    */
   filterToTurn(n2) {
-    const table = (
-      /** @type {any} */
-      this.table
-    );
     this.turnFilter = n2;
-    if (typeof table.setTurnFilter === "function") table.setTurnFilter(n2);
+    this.table.setTurnFilter(n2);
+    this.transcript.selectTurn(n2);
     if (this.timeline.selected !== n2) this.timeline.selected = n2;
   }
   /** @param {unknown} e */
