@@ -422,6 +422,7 @@ export class TableView {
     d.n = String(row.n);
     d.type = row.type;
     d.dir = row.dir;
+    d.turn = row.turn === null ? "" : String(row.turn);
     const c = /** @type {HTMLCollectionOf<HTMLElement>} */ (tr.children);
     c[0].textContent = DIR_ARROWS[row.dir] ?? "?";
     c[0].title = DIR_TITLES[row.dir] ?? row.dir;

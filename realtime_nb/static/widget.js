@@ -2220,6 +2220,7 @@ var TableView = class {
     d.n = String(row.n);
     d.type = row.type;
     d.dir = row.dir;
+    d.turn = row.turn === null ? "" : String(row.turn);
     const c = (
       /** @type {HTMLCollectionOf<HTMLElement>} */
       tr.children

@@ -603,7 +603,8 @@ class NotebookPage:
         return self.page.evaluate(
             """() => [...document.querySelectorAll('[data-rtnb=row]')].map(r => ({
                 seq: Number(r.dataset.seq), last: Number(r.dataset.last), n: Number(r.dataset.n),
-                type: r.dataset.type, dir: r.dataset.dir}))"""
+                type: r.dataset.type, dir: r.dataset.dir,
+                turn: r.dataset.turn ? Number(r.dataset.turn) : null, hidden: r.hidden}))"""
         )
 
 
