@@ -21,6 +21,7 @@ table (``replace: true``).
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import copy
@@ -78,6 +79,11 @@ DEFAULT_MIC_CONSTRAINTS = {
 #: How often new rows go to the views, and every how many row ticks traits are refreshed.
 ROWS_INTERVAL_S = 0.1
 TRAITS_EVERY = 2
+#: Output audio kept for the first view when it arrives before any view is ready: 30 s of
+#: PCM16 at 24 kHz (oldest chunks dropped beyond it), played only if that view comes within
+#: PENDING_AUDIO_MAX_AGE_S of the first held chunk (a view opened much later stays silent).
+PENDING_AUDIO_MAX_BYTES = 30 * 48_000
+PENDING_AUDIO_MAX_AGE_S = 60.0
 #: Transcript entries kept in the synced ``_transcript`` trait.
 TRANSCRIPT_MAX = 200
 #: How long a push-to-talk handler waits for its event to be queued before later mic frames.
@@ -251,6 +257,12 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._interrupts = self._views = 0
         self._eid_prefix = f"evt_mic{uuid.uuid4().hex[:6]}_"
         self._ready = False
+        #: Output audio that arrived before the first view was ready (``w.ask`` in the cell
+        #: that displays ``w``, or marimo, which renders after the cell ran): played when the
+        #: view comes, so the first answer is heard. Bounded: see PENDING_AUDIO_MAX_BYTES.
+        self._pending_audio: collections.deque[tuple[str, str | None, bytes]] = collections.deque()
+        self._pending_bytes = 0
+        self._pending_since: float | None = None
         self._transcript_seq = -1
         self._ptt_error = ""
         self._vad_td: dict[str, Any] = _fresh_vad(turn_detection or "server_vad")
@@ -736,6 +748,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._ready = True
         self._rows.send_all()
         self._turns.send(force=True)
+        self._play_held_audio()
         self._refresh_traits()
 
     def _on_mic_state(self, msg: dict[str, Any]) -> None:
@@ -983,7 +996,11 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     # --- session callbacks (on the loop) -------------------------------------------------------
     def _on_output_audio(self, item_id: str | None, response_id: str | None, pcm: bytes) -> None:
-        if not self._ready or not item_id or self._closed:
+        if not item_id or self._closed:
+            return
+        if not self._ready:
+            if self._views == 0:  # no view yet: keep it for the first one
+                self._hold_audio(item_id, response_id, pcm)
             return
         if not self._tracker.sent(item_id, response_id, len(pcm) // 2, time.monotonic()):
             return  # flushed: the player must not start it again
@@ -997,6 +1014,26 @@ class RealtimeWidget(anywidget.AnyWidget):
         if self._post(message, [pcm]):
             self._audio_chunks += 1
             self._audio_bytes += len(pcm)
+
+    def _hold_audio(self, item_id: str, response_id: str | None, pcm: bytes) -> None:
+        """Keep audio for the first view; the oldest chunks go beyond the byte bound."""
+        if self._pending_since is None:
+            self._pending_since = time.monotonic()
+        self._pending_audio.append((item_id, response_id, bytes(pcm)))
+        self._pending_bytes += len(pcm)
+        while self._pending_bytes > PENDING_AUDIO_MAX_BYTES and self._pending_audio:
+            self._pending_bytes -= len(self._pending_audio.popleft()[2])
+
+    def _play_held_audio(self) -> None:
+        """Send the audio held for the first view, unless it has gone stale."""
+        held, since = list(self._pending_audio), self._pending_since
+        self._pending_audio.clear()
+        self._pending_bytes = 0
+        self._pending_since = None
+        if not held or since is None or time.monotonic() - since > PENDING_AUDIO_MAX_AGE_S:
+            return
+        for item_id, response_id, pcm in held:
+            self._on_output_audio(item_id, response_id, pcm)
 
     def _on_speech_started(self, event: dict[str, Any]) -> None:
         if self._tracker.playing(time.monotonic()) is not None:

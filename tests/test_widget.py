@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import realtime_nb.widget as widget_module
 from realtime_nb import audio, bridge
 from realtime_nb._loop import shared_loop
 from realtime_nb.errors import UsageError
@@ -416,6 +417,40 @@ def test_get_event_as_sent_puts_the_base64_audio_back(make: Callable) -> None:
     assert pcm == w.item_audio(item).tobytes()[offset : offset + deltas[1].audio_bytes]
     assert isinstance(deltas[1].payload["delta"], dict)  # the log keeps its marker
     assert refused["payload"] is None and "no audio" in refused["error"]
+
+
+def test_an_answer_before_the_first_view_is_played_when_it_comes(make: Callable) -> None:
+    """w.ask in the cell that displays w (or marimo, which renders after the cell): the
+    answer's audio is held for the first view, within a stated bound."""
+    w, view = make(turn_detection=None)
+    r = w.ask("hi")  # no view yet
+    assert view.of(bridge.AUDIO) == []
+    view.ready()
+    wait_until(lambda: view.of(bridge.AUDIO), what="the held audio")
+    wait_until(lambda: sum(len(b[0]) for _, b in view.of(bridge.AUDIO)) >= r.audio.nbytes)
+    sent = b"".join(b[0] for _, b in view.of(bridge.AUDIO))
+    assert sent == r.audio.tobytes()
+
+
+def test_held_audio_is_bounded_and_goes_stale(
+    make: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(widget_module, "PENDING_AUDIO_MAX_BYTES", 9600)  # 200 ms
+    w, view = make(turn_detection=None)
+    r = w.ask("hi")
+    view.ready()
+    wait_until(lambda: view.of(bridge.AUDIO), what="the held audio")
+    sent = b"".join(b[0] for c, b in view.of(bridge.AUDIO))
+    assert 0 < len(sent) <= 9600
+    assert sent == r.audio.tobytes()[-len(sent) :]  # the newest audio is kept
+
+    monkeypatch.setattr(widget_module, "PENDING_AUDIO_MAX_AGE_S", 0.0)
+    w2, view2 = make(turn_detection=None)
+    w2.ask("hi")
+    view2.ready()
+    wait_until(lambda: view2.of(bridge.ROWS), what="the view served")
+    time.sleep(0.3)
+    assert view2.of(bridge.AUDIO) == []  # too old to play: the view stays silent
 
 
 def test_transcript_entries_carry_their_turn(make: Callable) -> None:
