@@ -41,5 +41,16 @@ def test_notebook_runs_offline(path: Path, tmp_path: Path, monkeypatch: pytest.M
         assert "completed |" in text  # the text turn finished
         assert "'completed'" in text  # the voice turn finished
         assert "int16" in text
+        images = [
+            out
+            for cell in nb.cells
+            if cell.cell_type == "code" and "plot_turns" in cell.source
+            for out in cell.get("outputs", [])
+            if "image/png" in out.get("data", {})
+        ]
+        assert images, "plot_turns() drew the turns"
+        assert "w.close()" not in "".join(c.source for c in nb.cells if c.cell_type == "code"), (
+            "Run All must leave a live widget"
+        )
         state = nb.metadata.get("widgets", {})
         assert state, "the widget state is stored in the notebook"
