@@ -5,8 +5,8 @@ memory (``realtime_nb.testing.MemoryPair``), on a virtual clock with audio paced
 two voice turns (the second cut by a barge-in after 600 ms of playback, as the widget's
 truncate would), the barge-in's own turn (with a stray ``response.cancel`` that the server
 refuses), and a typed question answered through a tool round (``get_weather``, 300 ms in the
-function). The stand-in answers as soon as it is asked, so the create/first-audio latencies
-read near 0 ms; the VAD's silence wait is real.
+function). The stand-in "thinks" 450 ms before each response's first output
+(``think_s``), standing in for a model's time to first audio; the VAD's silence wait is real.
 
     python benchmarks/render_timeline_figures.py   # docs/timeline-turns.png, docs/timeline.png
 """
@@ -43,11 +43,12 @@ def _speak(pair: MemoryPair, speech_s: float, tail_s: float, seed: int) -> None:
 
 def record() -> MemoryPair:
     """The conversation described in the module docstring."""
-    pair = MemoryPair(audio_speed=1.0, responder=_responder)
+    pair = MemoryPair(audio_speed=1.0, responder=_responder, think_s=0.45)
     _speak(pair, 1.2, 0.8, seed=1)
     pair.run()
     _speak(pair, 0.9, 0.6, seed=2)
-    pair.advance(0.2)
+    for _ in range(16):  # the answer starts after the model's think time, then plays a while
+        pair.advance(0.04)  # small steps: events carry the time they were due
     _speak(pair, 0.7, 0.0, seed=3)  # barge-in while the answer plays
     cut = [i for i in pair.client.conversation.items if i.role == "assistant"][-1]
     pair.request(protocol.item_truncate(cut.id, 600, 0))

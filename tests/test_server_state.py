@@ -1356,3 +1356,14 @@ def test_a_duplicate_item_id_is_refused_with_the_services_code_and_message() -> 
         "e1",
     )
     assert err["message"] == "Error adding item: an item with id 'item_dup' already exists."
+
+
+def test_think_s_delays_the_first_output_after_response_created() -> None:
+    """A model's time to first audio, so timelines and latency tables show one (ServerConfig)."""
+    h = Harness(think_s=0.4)
+    out = h.say("hello")
+    assert "response.created" in types(out)
+    assert "response.output_audio.delta" not in types(out)  # still thinking
+    assert "response.output_audio.delta" not in types(h.advance(0.39))
+    later = h.advance(0.02)
+    assert "response.output_item.added" in types(later) and "response.done" in types(later)

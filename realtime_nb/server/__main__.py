@@ -35,6 +35,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--audio-speed", type=float, default=8.0, help="pace audio at X × real time ('inf': none)"
     )
     parser.add_argument("--max-session-s", type=float, default=3600.0)
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="a model's time to first output: wait this long after response.created",
+    )
     parser.add_argument("--seed", type=int, default=None, help="deterministic ids")
     parser.add_argument(
         "--tls",
@@ -62,6 +68,7 @@ async def serve_forever(args: argparse.Namespace) -> None:
         max_session_s=args.max_session_s,
         seed=args.seed,
         tls=args.tls,
+        think_s=args.think_ms / 1000,
     )
     async with server:
         print(f"{server.url}?model={DEFAULT_MODEL}", flush=True)

@@ -144,6 +144,9 @@ class LocalServer:
         transcriber: ``(pcm_int16_24k) -> str`` (sync or async) for input transcription; by
             default the responder's own ``.transcriber`` (the brain's pocketsphinx), else
             transcripts are the labelled "[stand-in: 1.4 s of audio]".
+        think_s: seconds each response waits between ``response.created`` and its first
+            output, like a model's time to first audio (0: answers at once). Lets timelines
+            and latency tables show a latency worth reading.
     """
 
     def __init__(
@@ -162,6 +165,7 @@ class LocalServer:
         faults: Faults | None = None,
         transcriber: Callable[[Any], Any] | None = None,
         tls: bool = False,
+        think_s: float = 0.0,
     ) -> None:
         if protocol not in ("ga", "beta"):
             raise ValueError(f"protocol must be 'ga' or 'beta', not {protocol!r}.")
@@ -169,6 +173,8 @@ class LocalServer:
             raise ValueError(
                 f"audio_speed must be > 0 (float('inf') for no pacing), got {audio_speed}."
             )
+        if not 0 <= think_s < 60:
+            raise ValueError(f"think_s must be between 0 and 60 seconds, got {think_s}.")
         if not max_session_s > 0:
             raise ValueError(f"max_session_s must be > 0, got {max_session_s}.")
         self.host = host
@@ -187,6 +193,7 @@ class LocalServer:
             audio_speed=float(audio_speed),
             max_session_s=float(max_session_s),
             seed=seed,
+            think_s=float(think_s),
         )
         self._received: deque[tuple[int, Any]] = deque(maxlen=RECEIVED_LIMIT)
         self._sessions: deque[RealtimeServerProtocol] = deque(maxlen=SESSIONS_LIMIT)

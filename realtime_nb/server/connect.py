@@ -82,6 +82,9 @@ class ServerConfig:
     audio_speed: float = 8.0
     max_session_s: float = 3600.0
     seed: int | None = None
+    #: Seconds a response "thinks" between ``response.created`` and its first output: a model's
+    #: time to first audio, so timelines and latency tables have something to show (0: none).
+    think_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,8 +132,11 @@ class ResponseRunner:
         store: ItemStore,
         audio_speed: float,
         on_default_done: Callable[[Run, float], None],
+        *,
+        think_s: float = 0.0,
     ) -> None:
         self.out = out
+        self.think_s = think_s
         self.ids = ids
         self.store = store
         self.audio_speed = audio_speed
@@ -345,7 +348,7 @@ class ResponseRunner:
         run.waiting = False
         raw_max = run.response["max_output_tokens"]
         self._budget = None if raw_max == "inf" else int(raw_max)
-        self._start_at = now
+        self._start_at = now + self.think_s  # the model's time to its first output
         mcp_calls = planned_calls(run.tools, reply.mcp_calls, run.last_user_text)
         has_output = (
             reply.text is not None or reply.audio is not None or reply.function_calls or mcp_calls

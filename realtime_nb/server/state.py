@@ -114,7 +114,12 @@ class RealtimeServerProtocol:
         self.store = ItemStore()
         self.input_buffer = InputBuffer()
         self.responses = ResponseRunner(
-            self.out, self.ids, self.store, self.config.audio_speed, self._default_response_done
+            self.out,
+            self.ids,
+            self.store,
+            self.config.audio_speed,
+            self._default_response_done,
+            think_s=self.config.think_s,
         )
         # timers
         self._expiry: float | None = None
