@@ -182,7 +182,9 @@ class Row(TypedDict):
 class Rows(TypedDict):
     """A batch of new rows. ``replace`` is true when it replaces the table (first batch, clear).
 
-    ``total`` is every event logged so far; ``counts`` are exact per direction.
+    ``total`` is every event logged so far; ``counts`` are exact per direction. ``turns``:
+    rows already sent whose turn became known later (``{first seq: turn}``; mic frames join
+    their turn when it ends).
     """
 
     type: Literal["rows"]
@@ -190,6 +192,7 @@ class Rows(TypedDict):
     replace: bool
     total: int
     counts: dict[str, int]
+    turns: NotRequired[dict[str, int]]
 
 
 class Audio(TypedDict):

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 Post = Callable[[dict[str, Any]], bool]
 #: Turns sent to the views (the newest); older ones stay in ``w.events`` for Python.
 MAX_TURNS = 100
+#: Rows sent without a turn that are watched for a late assignment (mic frames join their turn
+#: when the VAD or a commit ends it); the oldest stop being watched beyond this.
+MAX_UNASSIGNED = 2000
 
 
 def row_message(d: DisplayRow, turn: int | None = None) -> dict[str, Any]:
@@ -57,18 +60,40 @@ class RowFeed:
         self.rows_sent = 0
         #: ``seq -> turn number or None``; the widget plugs in :meth:`TurnFeed.turn_of`.
         self.turn_of: Callable[[int], int | None] = lambda _seq: None
+        #: first seqs of rows the views have with no turn yet (insertion-ordered, bounded)
+        self._unassigned: dict[int, None] = {}
 
     def _message(self, d: DisplayRow) -> dict[str, Any]:
-        return row_message(d, self.turn_of(d.first_seq))
+        message = row_message(d, self.turn_of(d.first_seq))
+        if message["turn"] is None:
+            self._unassigned[d.first_seq] = None
+            while len(self._unassigned) > MAX_UNASSIGNED:
+                del self._unassigned[next(iter(self._unassigned))]
+        return message
+
+    def _late_turns(self) -> dict[str, int]:
+        """Rows sent without a turn that have one now (``{seq: turn}``; JSON keys are text)."""
+        found: dict[str, int] = {}
+        for seq in list(self._unassigned):
+            turn = self.turn_of(seq)
+            if turn is not None:
+                found[str(seq)] = turn
+                del self._unassigned[seq]
+        return found
 
     def _send(self, rows: list[dict[str, Any]], *, replace: bool) -> None:
-        content = {
+        if replace:
+            self._unassigned.clear()
+        content: dict[str, Any] = {
             "type": bridge.ROWS,
             "rows": rows,
             "replace": replace,
             "total": len(self.events),
             "counts": dict(self.events.rows_by_direction),
         }
+        late = {} if replace else self._late_turns()
+        if late:
+            content["turns"] = late
         if self._post(content):
             self.rows_sent += len(rows)
 
@@ -88,7 +113,7 @@ class RowFeed:
         new = events.since(self.sent_seq)
         self.sent_seq = events.last_seq
         shown = events.coalesced(new)[-self._row_cap() :]
-        if shown:
+        if shown or self._unassigned:
             self._send([self._message(d) for d in shown], replace=False)
 
     def clear(self) -> None:

@@ -454,6 +454,34 @@ def test_held_audio_is_bounded_and_goes_stale(
     assert view2.of(bridge.AUDIO) == []  # too old to play: the view stays silent
 
 
+def test_rows_sent_before_their_turn_was_known_get_it_later(make: Callable) -> None:
+    """Push-to-talk frames join a turn only at the commit: the views learn it then."""
+    w, view = make(turn_detection=None)
+    view.ready()
+    view.msg({"type": bridge.PTT, "action": "press"})
+    view.mic(speech_like(1.0, seed=3))
+    time.sleep(0.3)  # the frames' rows reach the view before the release
+    view.msg({"type": bridge.PTT, "action": "release"})
+    wait_until(lambda: w.events.filter(type="response.done"), what="the answer")
+
+    def late() -> dict[str, int]:
+        found: dict[str, int] = {}
+        for c, _ in view.of(bridge.ROWS):
+            found.update(c.get("turns", {}))
+        return found
+
+    sent_without = [
+        r["seq"]
+        for c, _ in view.of(bridge.ROWS)
+        for r in c["rows"]
+        if r["turn"] is None and r["type"] == "input_audio_buffer.append"
+    ]
+    assert sent_without, "the frames' rows went out before the commit"
+    wait_until(lambda: all(str(seq) in late() for seq in sent_without), what="their turns")
+    assert {late()[str(seq)] for seq in sent_without} == {1}
+    assert all(w.events.turn_of(seq) == 1 for seq in sent_without)
+
+
 def test_transcript_entries_carry_their_turn(make: Callable) -> None:
     w, view = make(turn_detection=None)
     view.ready()

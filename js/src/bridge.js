@@ -59,7 +59,7 @@ export const MIC_ERRORS = [
  *   type: string, item: string|null, resp: string|null, summary: string, size: number,
  *   audio_ms: number, turn?: number|null}} Row
  * @typedef {{type: "rows", rows: Row[], replace: boolean, total: number,
- *   counts: Record<string, number>}} Rows
+ *   counts: Record<string, number>, turns?: Record<string, number>}} Rows
  * @typedef {{type: "audio", item_id: string, response_id: string|null, seq: number}} Audio
  * @typedef {{type: "flush", reason: "speech_started"|"ptt"|"user"|"cancelled"}} Flush
  * @typedef {{type: "event_json", request_id: number, seq: number, payload: object|null,

@@ -186,6 +186,26 @@ export class RowStore {
     this.trim();
   }
 
+  /**
+   * Rows whose turn became known after they were sent (`{seq: turn}`): each gets a new object
+   * with its turn. Returns the indices that changed.
+   * @param {Record<string, number>|undefined} turns
+   * @returns {number[]}
+   */
+  applyTurns(turns) {
+    /** @type {number[]} */
+    const changed = [];
+    if (!turns) return changed;
+    this.rows.forEach((row, i) => {
+      const turn = turns[String(row.seq)];
+      if (typeof turn === "number" && row.turn !== turn) {
+        this.rows[i] = { ...row, turn };
+        changed.push(i);
+      }
+    });
+    return changed;
+  }
+
   /** @param {Partial<Row>} raw */
   add(raw) {
     const row = normalizeRow(raw);

@@ -316,6 +316,13 @@ export class TableView {
    */
   ingest(msg) {
     this.store.ingest(msg.rows, { replace: !!msg.replace, total: msg.total, counts: msg.counts });
+    for (const i of this.store.applyTurns(msg.turns)) {
+      const entry = this.dom[i];
+      if (entry && entry.row.seq === this.store.rows[i].seq) {
+        entry.row = this.store.rows[i];
+        this.fill(entry.tr, entry.row);
+      }
+    }
     this.schedule();
   }
 

@@ -293,3 +293,15 @@ test("the turn filter keeps one turn's rows and runs do not merge across turns",
   assert.equal(rowMatches(row({ seq: 3, type: "x" }), f), false); // no turn: hidden by a turn filter
   assert.equal(filterIsEmpty(compileFilter({ turn: null })), true);
 });
+
+test("rows whose turn became known later get it", () => {
+  const store = new RowStore();
+  store.ingest([row({ seq: 1, type: "session.created" }), row({ seq: 2, type: "input_audio_buffer.append", dir: "client" })]);
+  const before = store.rows[1];
+  assert.deepEqual(store.applyTurns({ 2: 1, 99: 3 }), [1]);
+  assert.equal(store.rows[1].turn, 1);
+  assert.notEqual(store.rows[1], before); // a new object: the view re-renders it
+  assert.equal(store.rows[0].turn, null);
+  assert.deepEqual(store.applyTurns({ 2: 1 }), []); // nothing new
+  assert.deepEqual(store.applyTurns(undefined), []);
+});

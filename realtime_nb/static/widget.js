@@ -1711,6 +1711,24 @@ var RowStore = class {
     if (counts && typeof counts === "object") this.counts = { ...counts };
     this.trim();
   }
+  /**
+   * Rows whose turn became known after they were sent (`{seq: turn}`): each gets a new object
+   * with its turn. Returns the indices that changed.
+   * @param {Record<string, number>|undefined} turns
+   * @returns {number[]}
+   */
+  applyTurns(turns) {
+    const changed = [];
+    if (!turns) return changed;
+    this.rows.forEach((row, i) => {
+      const turn = turns[String(row.seq)];
+      if (typeof turn === "number" && row.turn !== turn) {
+        this.rows[i] = { ...row, turn };
+        changed.push(i);
+      }
+    });
+    return changed;
+  }
   /** @param {Partial<Row>} raw */
   add(raw) {
     const row = normalizeRow(raw);
@@ -2123,6 +2141,13 @@ var TableView = class {
    */
   ingest(msg) {
     this.store.ingest(msg.rows, { replace: !!msg.replace, total: msg.total, counts: msg.counts });
+    for (const i of this.store.applyTurns(msg.turns)) {
+      const entry = this.dom[i];
+      if (entry && entry.row.seq === this.store.rows[i].seq) {
+        entry.row = this.store.rows[i];
+        this.fill(entry.tr, entry.row);
+      }
+    }
     this.schedule();
   }
   /** @param {number} cap */
