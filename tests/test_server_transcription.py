@@ -89,7 +89,9 @@ def test_logprobs_only_when_included_and_measured() -> None:
     ).transcribe()
     logprobs = completed(asked)["logprobs"]
     assert [p["token"] for p in logprobs] == ["weather", " in", " paris"]
-    assert [p["logprob"] for p in logprobs] == pytest.approx([math.log(p) for _, p in WORDS], abs=1e-6)
+    assert [p["logprob"] for p in logprobs] == pytest.approx(
+        [math.log(p) for _, p in WORDS], abs=1e-6
+    )
     assert logprobs[1]["bytes"] == list(b" in")
     assert [d["logprobs"] for d in deltas(asked)] == [[p] for p in logprobs]
 
@@ -108,7 +110,9 @@ def test_gpt_transcribe_reports_languages() -> None:
     ] == [{"code": "en"}]
     silent = TranscribingHarness(lambda pcm: Heard(""), "gpt-transcribe").transcribe()
     assert completed(silent)["languages"] == []
-    assert "languages" not in completed(TranscribingHarness(heard_weather, "whisper-1").transcribe())
+    assert "languages" not in completed(
+        TranscribingHarness(heard_weather, "whisper-1").transcribe()
+    )
 
 
 @pytest.mark.skipif(not (stt_available() and tts_available()), reason="speech extra missing")
