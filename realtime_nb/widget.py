@@ -1213,8 +1213,8 @@ def session_update_problems(session: dict[str, Any]) -> dict[str, str]:
     Checks only what the panel edits; other fields go to the server as they are.
     """
     problems: dict[str, str] = {}
-    audio = session.get("audio") if isinstance(session.get("audio"), dict) else {}
-    inp = audio.get("input") if isinstance(audio.get("input"), dict) else {}
+    audio: dict[str, Any] = session["audio"] if isinstance(session.get("audio"), dict) else {}
+    inp: dict[str, Any] = audio["input"] if isinstance(audio.get("input"), dict) else {}
     if "turn_detection" in inp:
         td = inp["turn_detection"]
         if td is not None and not (isinstance(td, dict) and td.get("type") in VAD_TYPES):
@@ -1237,7 +1237,7 @@ def session_update_problems(session: dict[str, Any]) -> dict[str, str]:
         model = tr.get("model") if isinstance(tr, dict) else None
         if tr is not None and not (isinstance(model, str) and model.strip()):
             problems["transcription_model"] = "Name a transcription model (e.g. gpt-transcribe)."
-    out = audio.get("output") if isinstance(audio.get("output"), dict) else {}
+    out: dict[str, Any] = audio["output"] if isinstance(audio.get("output"), dict) else {}
     voice = out.get("voice")
     if "voice" in out and not (voice in VOICES or isinstance(voice, dict)):
         problems["voice"] = f"One of {', '.join(VOICES)}, not {voice!r}."

@@ -372,7 +372,8 @@ class ResponseRunner:
             for piece in [arguments[i : i + 16] for i in range(0, len(arguments), 16)]:
                 action = functools.partial(self._step_args, run, out, piece)
                 run.steps.append((self._at(offset), action))
-            out.text, out.error = call_output(name, arguments)  # the scripted answer, when done
+            output, out.error = call_output(name, arguments)  # the scripted answer, when done
+            out.text = output or ""
             run.steps.append(
                 (self._at(offset), functools.partial(self._close_output, run, out, "completed"))
             )
