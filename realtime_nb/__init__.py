@@ -23,6 +23,7 @@ _LAZY: dict[str, str] = {
     "connect": "realtime_nb.sync",
     "LocalServer": "realtime_nb.server",
     "RealtimeWidget": "realtime_nb.widget",
+    "load": "realtime_nb.recording",
 }
 _ERRORS = (
     "RealtimeError",
@@ -62,6 +63,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "connect",
+    "load",
 ]
 
 if TYPE_CHECKING:
@@ -80,6 +82,7 @@ if TYPE_CHECKING:
         SessionExpired,
         UsageError,
     )
+    from .recording import load
     from .response import Response
     from .server import LocalServer
     from .session import RealtimeSession

@@ -35,6 +35,7 @@ import ssl as ssl_module
 import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -889,6 +890,19 @@ class RealtimeSession(SessionVerbs):
         if item is None:
             raise UsageError(f"No item {item_id!r} in this conversation.")
         return item.audio()
+
+    def save(
+        self, path: str | os.PathLike[str], *, played_ms: dict[str, float] | None = None
+    ) -> Path:
+        """Write the session so far (events, conversation, audio) to one file (docs/recording.md).
+
+        Safe while the session is live (a snapshot is taken). ``realtime_nb.load(path)`` reads
+        it back without a connection. ``played_ms`` (item id → ms played) is what a player
+        knows; the widget passes it.
+        """
+        from .recording import Recording
+
+        return Recording.from_session(self, played_ms=played_ms, created=time.time()).save(path)
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -183,6 +184,13 @@ class Session:
 
     def item_audio(self, item_id: str) -> np.ndarray:
         return self.async_session.item_audio(item_id)
+
+    def save(
+        self, path: str | os.PathLike[str], *, played_ms: dict[str, float] | None = None
+    ) -> Path:
+        """Write the session so far to one file (:meth:`RealtimeSession.save`); read it back
+        with ``realtime_nb.load(path)``."""
+        return self.async_session.save(path, played_ms=played_ms)
 
     def on(self, type_: str, callback: EventCallback) -> Callable[[], None]:
         """See :meth:`RealtimeSession.on`; callbacks run on the session's loop thread."""

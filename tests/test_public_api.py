@@ -11,7 +11,7 @@ import realtime_nb
 EXPECTED = {
     # what a notebook or script reaches for
     "RealtimeWidget", "Session", "RealtimeSession", "connect", "LocalServer", "Response",
-    "__version__",
+    "__version__", "load",
     # the exception tree
     "RealtimeError", "UsageError", "AudioFormatError", "SendQueueFull", "ProtocolError",
     "ConnectionClosed", "SessionExpired", "ServerError", "AuthenticationError",

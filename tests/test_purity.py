@@ -23,6 +23,7 @@ CORE = (
     "models.py",
     "playback.py",
     "protocol.py",
+    "recording/",  # session files: the zip itself is its only I/O (no clock, loop or network)
     "response.py",
     "synth.py",
     "timeline/",

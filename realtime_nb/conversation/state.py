@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -210,6 +212,85 @@ class Conversation:
         if item.truncated_at_ms is not None:
             ms = min(ms, item.truncated_at_ms)
         return ms
+
+    # --- saving and rebuilding (realtime_nb.recording) --------------------------------------
+    def to_state(self) -> dict[str, Any]:
+        """The conversation as plain JSON-able data (no audio: see :meth:`from_state`).
+
+        Items keep their public fields (role, status, text, transcript, heard_transcript,
+        truncated_at_ms, call fields, VAD span, usage…); responses keep theirs. Audio is left
+        out so a caller can store it as WAV beside this; byte counts stay in the items.
+        """
+
+        def item_state(item: ConversationItem) -> dict[str, Any]:
+            return {f.name: getattr(item, f.name) for f in _ITEM_FIELDS}
+
+        return {
+            "items": [item_state(i) for i in list(self.items)],
+            "detached_items": [item_state(i) for i in list(self._detached.values())],
+            "deleted_item_ids": sorted(self._deleted),
+            "responses": [
+                {f.name: getattr(r, f.name) for f in fields(ResponseState)}
+                for r in list(self.responses.values())
+            ],
+            "active_response_id": self.active_response_id,
+            "session": self.session,
+            "conversation_id": self.conversation_id,
+            "rate_limits": self.rate_limits,
+            "errors": list(self.errors),
+            "input_bytes_total": self.input_bytes_total,
+            "malformed_event_count": self.malformed_event_count,
+            "odd_length_audio_deltas": self.odd_length_audio_deltas,
+            "unknown_event_count": self._unknown,
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: Mapping[str, Any], audio: Mapping[str, bytes] | None = None
+    ) -> Conversation:
+        """Rebuild a conversation from :meth:`to_state` data and each item's PCM16 24 kHz.
+
+        The result is for reading (``transcript()``, ``item(id).audio()``, ``responses``); it
+        keeps every byte of ``audio`` (no retention bound). Unknown keys are ignored, so data
+        written by a newer realtime-nb with extra fields still loads.
+        """
+        conv = cls(retain_audio=True, max_audio_seconds=None)
+        audio = audio or {}
+        known_item = {f.name for f in _ITEM_FIELDS}
+        known_response = {f.name for f in fields(ResponseState)}
+
+        def build(data: Mapping[str, Any]) -> ConversationItem:
+            item = ConversationItem(**{k: v for k, v in data.items() if k in known_item})
+            pcm = audio.get(item.id)
+            if pcm:
+                item._chunks = [bytes(pcm)]
+                item._retained = len(pcm)
+                conv._retained_total += len(pcm)
+                conv._audio_order.append(item)
+            return item
+
+        for data in state.get("items", ()):
+            item = build(data)
+            conv.items.append(item)
+            conv._by_id[item.id] = item
+        for data in state.get("detached_items", ()):
+            item = build(data)
+            conv._detached[item.id] = item
+        conv._deleted = set(state.get("deleted_item_ids", ()))
+        for data in state.get("responses", ()):
+            response = ResponseState(**{k: v for k, v in data.items() if k in known_response})
+            conv.responses[response.id] = response
+        conv.active_response_id = state.get("active_response_id")
+        conv.session = dict(state.get("session") or {})
+        conv.conversation_id = state.get("conversation_id")
+        conv.rate_limits = list(state.get("rate_limits") or [])
+        conv.errors = list(state.get("errors") or [])
+        conv.input_bytes_total = int(state.get("input_bytes_total") or 0)
+        conv._pending_start = conv.input_bytes_total
+        conv.malformed_event_count = int(state.get("malformed_event_count") or 0)
+        conv.odd_length_audio_deltas = int(state.get("odd_length_audio_deltas") or 0)
+        conv._unknown = int(state.get("unknown_event_count") or 0)
+        return conv
 
     # --- items -------------------------------------------------------------------------------
     def _insert(self, item: ConversationItem, previous_item_id: object) -> None:
@@ -429,3 +510,7 @@ class Conversation:
                 del self._vad[next(iter(self._vad))]
             slot = self._vad[item_id] = [None, None]
         return slot
+
+
+#: The public fields of an item (what :meth:`Conversation.to_state` keeps).
+_ITEM_FIELDS = tuple(f for f in fields(ConversationItem) if not f.name.startswith("_"))

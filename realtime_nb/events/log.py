@@ -6,7 +6,7 @@ import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import fields
+from dataclasses import asdict, fields
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -165,6 +165,83 @@ class EventLog:
             self.audio_bytes_by_direction[d] = (
                 self.audio_bytes_by_direction.get(d, 0) + row.audio_bytes
             )
+
+    # --- saving and rebuilding (realtime_nb.recording) ----------------------------------------
+    def to_state(self) -> dict[str, Any]:
+        """What the log keeps outside its rows, as JSON-able data (see :meth:`from_records`).
+
+        Counts, byte totals and per-response timings and usage: with them a rebuilt log's
+        ``turns()``, ``usage()`` and ``totals()`` stay exact even when rows were evicted.
+        """
+        return {
+            "max_rows": self.max_rows,
+            "last_seq": self._seq,
+            "evicted": self.evicted,
+            "t0": self._t0,
+            "counts": dict(self.counts),
+            "rows_by_direction": dict(self.rows_by_direction),
+            "bytes_by_direction": dict(self.bytes_by_direction),
+            "audio_bytes_by_direction": dict(self.audio_bytes_by_direction),
+            "responses": [asdict(tr) for tr in list(self._tracks.values())],
+            "model": self._model,
+        }
+
+    @classmethod
+    def from_records(
+        cls, records: Iterable[Mapping[str, Any]], state: Mapping[str, Any] | None = None
+    ) -> EventLog:
+        """Rebuild a log from :meth:`to_records` rows (and :meth:`to_state` data, if kept).
+
+        Rows keep their sequence numbers and times, so every view (tables, turns, timeline)
+        reads as it did. Without ``state`` counts and per-response timings are recomputed
+        from the rows given; with it they are restored exactly. The log keeps every row given
+        (``max_rows=None``). Extra keys in a record (``summary``) are ignored.
+        """
+        log = cls(max_rows=None)
+        share = log._strings.setdefault
+        for rec in records:
+            payload = rec.get("payload")
+            if not isinstance(payload, dict):
+                payload = {"type": rec.get("type")}
+            found = rec.get("direction")
+            direction: Direction = (
+                "client" if found == "client" else "server" if found == "server" else "local"
+            )
+            row = EventRow(
+                int(rec["seq"]),
+                float(rec["t"]),
+                float(rec["wall"]),
+                direction,
+                share(str(rec["type"]), str(rec["type"])),
+                _opt_str(rec.get("event_id")),
+                _opt_str(rec.get("item_id")),
+                _opt_str(rec.get("response_id")),
+                int(rec.get("size") or 0),
+                payload,
+                int(rec.get("audio_bytes") or 0),
+            )
+            log._append(row)
+            log._seq = max(log._seq, row.seq)
+            if state is None and row.direction == "server":
+                tracker = _TRACKERS.get(row.type)
+                if tracker is not None:
+                    tracker(log, row)
+        if state is not None:
+            log._seq = max(log._seq, int(state.get("last_seq") or 0))
+            t0 = state.get("t0")
+            log._t0 = float(t0) if isinstance(t0, int | float) else log._t0
+            for name in ("counts", "rows_by_direction", "bytes_by_direction",
+                         "audio_bytes_by_direction"):  # fmt: skip
+                value = state.get(name)
+                if isinstance(value, dict):
+                    setattr(log, name, {str(k): int(v) for k, v in value.items()})
+            known = {f.name for f in fields(_ResponseTrack)}
+            for data in state.get("responses") or ():
+                kept = _ResponseTrack(**{k: v for k, v in data.items() if k in known})
+                log._tracks[kept.response_id] = kept
+            model = state.get("model")
+            log._model = model if isinstance(model, str) else None
+        return log
 
     # --- per-response tracking (only a few server types reach these) ---------------------------
     def _track(self, response_id: str | None) -> _ResponseTrack | None:
@@ -529,6 +606,10 @@ _TRACKERS: dict[str, Callable[[EventLog, EventRow], None]] = {
     "response.output_audio_transcript.delta": EventLog._on_text,
     "response.done": EventLog._on_done,
 }
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _pandas() -> Any:
