@@ -28,6 +28,7 @@ import copy
 import html
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -393,6 +394,13 @@ class RealtimeWidget(anywidget.AnyWidget):
     def ask(self, message: Any = None, sample_rate: int | None = None, **params: Any) -> Response:
         """Say something (text or audio) and block until the response is done."""
         return self.session.ask(message, sample_rate, **params)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the session so far to one file, with what the speaker played per item.
+
+        ``realtime_nb.load(path)`` reads it back without a connection (docs/recording.md).
+        """
+        return self.session.save(path, played_ms=self._played_map())
 
     def played_ms(self, item_id: str) -> float | None:
         """What the speaker actually played of an assistant item, in ms (None: never sent)."""

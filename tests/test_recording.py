@@ -342,3 +342,28 @@ def test_the_repr_reads_as_a_summary() -> None:
     assert text.startswith("Recording 'v1-session.rtnb': gpt-realtime")
     assert "via stand-in" in text and "Yes, I see that." in text
     assert "<b>Recording" in rec._repr_html_()
+
+
+# --- the widget --------------------------------------------------------------------------------
+def test_the_widget_saves_what_the_speaker_played(tmp_path: Path) -> None:
+    from realtime_nb import bridge
+    from tests.test_widget import View, wait_until
+
+    w = realtime_nb.RealtimeWidget(server_options={"audio_speed": math.inf})
+    try:
+        view = View(w)
+        view.ready()
+        w.ask("hello")
+        item = next(i.id for i in w.conversation.items if i.role == "assistant")
+        wait_until(lambda: view.of(bridge.AUDIO), what="the answer's audio")
+        report = {"type": bridge.PLAYED, "item_id": item, "samples": 4800, "received": 4800}
+        view.msg({**report, "reason": "progress"})
+        wait_until(lambda: w.played_ms(item) == 200.0, what="the played report")
+        path = w.save(tmp_path / "w.rtnb")
+    finally:
+        w.close()
+    rec = load(path)
+    assert rec.played_ms(item) == 200.0
+    assert rec.manifest["played_ms"] == {item: 200.0}
+    assert rec.transcript[0] == ("user", "hello")
+    assert rec.item_audio(item).size > 4800
