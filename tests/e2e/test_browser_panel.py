@@ -4,17 +4,20 @@ went on the wire from ``w.events`` in the notebook's kernel."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .harness import KernelProbe, MicWav, poll
+from .harness import ARTIFACTS, KernelProbe, MicWav, poll
 from .test_browser_widget import LONG_REPLY, page_stats, show_widget, start_mic, widget_cell
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+#: The timeline screenshot goes to artifacts/; with RTNB_UPDATE_DOCS=1 it replaces the one in docs/.
+SHOTS = DOCS if os.environ.get("RTNB_UPDATE_DOCS") == "1" else ARTIFACTS
 
 
 def status(root: Any) -> str:
@@ -93,8 +96,8 @@ def test_timeline_shows_lanes_and_the_cut_after_a_barge_in(
     )
     assert any(r.get("truncated_at_ms") for r in turns[0]["responses"]), turns[0]
     time.sleep(1.0)
-    DOCS.mkdir(exist_ok=True)
-    root.screenshot(path=str(DOCS / "widget-timeline.png"))
+    SHOTS.mkdir(exist_ok=True)
+    root.screenshot(path=str(SHOTS / "widget-timeline.png"))
     # clicking a turn asks the table to show only that turn (TableView.setTurnFilter)
     first.locator(".rtnb-tl-head").click()
     poll(
