@@ -43,9 +43,22 @@ BROWSER_TO_KERNEL = frozenset(
 KERNEL_TO_BROWSER = frozenset({ROWS, AUDIO, FLUSH, EVENT_JSON, PONG, TURNS})
 
 #: Commands a view may ask for (``command.name``). ``reconnect`` opens a new session with the
-#: same settings when the old one is closed (the Reconnect button).
+#: same settings when the old one is closed (the Reconnect button). A replay
+#: (``RealtimeWidget.replay``) takes ``play_item`` (``{"item_id"}``: send that item's recorded
+#: audio, user or assistant, as AUDIO chunks) and ``set_speed`` (``{"speed"}``: a number > 0,
+#: or null for every remaining row at once).
 COMMANDS = frozenset(
-    {"send_text", "cancel", "clear_log", "set_mode", "set_threshold", "stop_audio", "reconnect"}
+    {
+        "send_text",
+        "cancel",
+        "clear_log",
+        "set_mode",
+        "set_threshold",
+        "stop_audio",
+        "reconnect",
+        "play_item",
+        "set_speed",
+    }
 )
 
 
@@ -196,12 +209,17 @@ class Rows(TypedDict):
 
 
 class Audio(TypedDict):
-    """A chunk of assistant audio to play; ``buffers[0]`` is PCM16 24 kHz."""
+    """A chunk of assistant audio to play; ``buffers[0]`` is PCM16 24 kHz.
+
+    ``restart`` (replays only, on an item's first chunk): drop whatever the player holds, without
+    a report, so this item plays from its start even if it was played or cut before.
+    """
 
     type: Literal["audio"]
     item_id: str
     response_id: str | None
     seq: int
+    restart: NotRequired[bool]
 
 
 class Flush(TypedDict):

@@ -28,6 +28,7 @@ import copy
 import html
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -40,6 +41,7 @@ import anywidget
 import traitlets as t
 
 from . import bridge
+from ._loop import LoopThread, acquire_shared_loop, release_shared_loop
 from .audio import PCM16_BYTES_PER_MS, SAMPLE_RATE
 from .client_protocol import VAD_TYPES, initial_config, same_turn_detection, transcript_entries
 from .endpoint import DEFAULT_MODEL
@@ -55,7 +57,7 @@ from .playback import (
 )
 from .protocol import VOICES
 from .sync import Session
-from .widget_rows import RowFeed, TurnFeed
+from .widget_rows import ReplayedLog, RowFeed, TurnFeed
 from .wire_original import OriginalUnavailable, original_payload
 
 if TYPE_CHECKING:
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
 
     from .conversation import Conversation
     from .events import EventLog
+    from .recording import Recording
     from .server import LocalServer
     from .session import Response
 
@@ -93,6 +96,10 @@ PTT_HANDOFF_S = 5.0
 _QUIET_ERRORS = frozenset({"response_cancel_not_active"})
 #: Every how many row ticks the turn timeline is rebuilt (when the log changed): 2×/s.
 TURNS_EVERY = 5
+#: A replay's clock step: rows recorded within one step reach the views together.
+REPLAY_TICK_S = 0.05
+#: A replayed item's audio goes to the views in chunks of this many bytes (1 s of PCM16).
+REPLAY_CHUNK_BYTES = 48_000
 
 #: Server VAD's silence before a turn ends, unless the caller says otherwise. The service's live
 #: default is 200 ms: shorter than the pause between two spoken sentences (300–500 ms) or a
@@ -179,6 +186,19 @@ class RealtimeWidget(anywidget.AnyWidget):
     settings_options = t.Dict().tag(sync=True)
     #: Tokens and cost so far and the context window's fill (``EventLog.totals()``).
     totals = t.Dict().tag(sync=True)
+    #: A replay's speed: recorded seconds per second (``math.inf``, null in the browser: every
+    #: row at once). Only a replay (``RealtimeWidget.replay``) uses it.
+    speed = t.Float(1.0).tag(sync=True, to_json=lambda v, _w: None if math.isinf(v) else v,
+                             from_json=lambda v, _w: math.inf if v is None else v)  # fmt: skip
+    #: What a replay shows (the file's name), empty for a live widget.
+    replay_source = t.Unicode("").tag(sync=True)
+    #: The items of a replay whose audio can be played (user and assistant).
+    replay_items: t.List[str] = t.List(t.Unicode()).tag(sync=True)
+
+    #: The recording a replay shows (None: a live widget with a session).
+    _recording: Recording | None = None
+    _loop: LoopThread  # the session's loop (the shared one), or the shared one for a replay
+    _offs: list[Callable[[], None]]  # unsubscribe from the session's callbacks
 
     #: Browser → kernel message type → handler method (tests check it covers the bridge).
     _HANDLERS: ClassVar[dict[str, str]] = {
@@ -201,6 +221,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         "set_threshold": "_cmd_set_threshold",
         "stop_audio": "_cmd_stop_audio",
         "reconnect": "_cmd_reconnect",
+        "play_item": "_cmd_play_item",
+        "set_speed": "_cmd_set_speed",
     }
 
     def __init__(
@@ -243,34 +265,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         config = _with_widget_defaults(
             initial_config(instructions, voice, turn_detection, session), input_transcription
         )
-        self.max_mic_lag_s = float(max_mic_lag_s)
-        #: What each view said in its ``ready`` (browser, sample rate, buffer kind …).
-        self.views_info: list[dict[str, Any]] = []
-        #: The microphone track's settings and the AudioContext rate, from the last mic_state.
-        self.mic_settings: dict[str, Any] = {}
-        self._lock = threading.Lock()  # counters and books written by comm threads
-        self._tracker = PlaybackTracker()
-        self._mic_clock = MicClock()
-        self._latency = LatencyBook()
-        self._comm_threads: set[str] = set()
-        self._mic_frames = self._mic_bytes = self._mic_dropped = 0
-        self._audio_chunks = self._audio_bytes = self._audio_seq = 0
-        self._interrupts = self._views = 0
-        self._eid_prefix = f"evt_mic{uuid.uuid4().hex[:6]}_"
-        self._ready = False
-        #: Output audio that arrived before the first view was ready (``w.ask`` in the cell
-        #: that displays ``w``, or marimo, which renders after the cell ran): played when the
-        #: view comes, so the first answer is heard. Bounded: see PENDING_AUDIO_MAX_BYTES.
-        self._pending_audio: collections.deque[tuple[str, str | None, bytes]] = collections.deque()
-        self._pending_bytes = 0
-        self._pending_since: float | None = None
-        self._transcript_seq = -1
-        self._ptt_error = ""
-        self._vad_td: dict[str, Any] = _fresh_vad(turn_detection or "server_vad")
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._pump_task: asyncio.Task[None] | None = None
-        self._closing: asyncio.Task[None] | None = None
-        self._offs: list[Callable[[], None]] = []
+        self._init_state(max_mic_lag_s, turn_detection)
         extra: dict[str, Any] = {
             k: v
             for k, v in (
@@ -313,7 +308,6 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._rows.turn_of = self._turns.turn_of
         #: Sessions this widget replaced with the Reconnect button (their logs stay readable).
         self.previous_sessions: list[Session] = []
-        self._display_ids: list[str] = []
         try:
             super().__init__(
                 settings_options={
@@ -340,37 +334,213 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.close()
             raise
 
+    def _init_state(self, max_mic_lag_s: float, turn_detection: str | None) -> None:
+        """The bookkeeping a live widget and a replay share (before the comm opens)."""
+        self.max_mic_lag_s = float(max_mic_lag_s)
+        #: What each view said in its ``ready`` (browser, sample rate, buffer kind …).
+        self.views_info: list[dict[str, Any]] = []
+        #: The microphone track's settings and the AudioContext rate, from the last mic_state.
+        self.mic_settings: dict[str, Any] = {}
+        self._lock = threading.Lock()  # counters and books written by comm threads
+        self._tracker = PlaybackTracker()
+        self._mic_clock = MicClock()
+        self._latency = LatencyBook()
+        self._comm_threads: set[str] = set()
+        self._mic_frames = self._mic_bytes = self._mic_dropped = 0
+        self._audio_chunks = self._audio_bytes = self._audio_seq = 0
+        self._interrupts = self._views = 0
+        self._eid_prefix = f"evt_mic{uuid.uuid4().hex[:6]}_"
+        self._ready = False
+        #: Output audio that arrived before the first view was ready (``w.ask`` in the cell
+        #: that displays ``w``, or marimo, which renders after the cell ran): played when the
+        #: view comes, so the first answer is heard. Bounded: see PENDING_AUDIO_MAX_BYTES.
+        self._pending_audio: collections.deque[tuple[str, str | None, bytes]] = collections.deque()
+        self._pending_bytes = 0
+        self._pending_since: float | None = None
+        self._transcript_seq = -1
+        self._ptt_error = ""
+        self._vad_td: dict[str, Any] = _fresh_vad(turn_detection or "server_vad")
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._pump_task: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
+        self._offs = []
+        self._display_ids: list[str] = []
+
+    # --- a replay: a recording shown without a connection ----------------------------------
+    @classmethod
+    def replay(
+        cls,
+        source: str | os.PathLike[str] | Recording,
+        speed: float = 1.0,
+        *,
+        row_cap: int = 2000,
+    ) -> RealtimeWidget:
+        """Show a recorded session (a file from ``save()``, or a ``Recording``): no connection.
+
+        The event table, the turn timeline and the transcript fill in as the session went, at
+        ``speed`` times the recorded pace (``math.inf``: everything at once) from the moment
+        the widget is displayed; the speed selector changes it (``w.speed`` too). Each
+        transcript bubble with audio, the user's or the assistant's, has a play button
+        (``w.play(item_id)`` from Python). No socket, no microphone, no key: ``w.events``,
+        ``w.conversation``, ``w.transcript`` and ``w.item_audio`` read the recording.
+
+        Raises:
+            UsageError: ``speed`` is not a number above 0.
+            RecordingFormatError: the file is damaged, not a session file, or too new.
+        """
+        from .recording import Recording, load
+
+        recording = source if isinstance(source, Recording) else load(source)
+        speed = _replay_speed(speed)
+        widget = cls.__new__(cls)
+        widget._init_replay(recording, speed, row_cap)
+        return widget
+
+    def _init_replay(self, recording: Recording, speed: float, row_cap: int) -> None:
+        self._closed = False
+        self._init_state(5.0, None)
+        self._recording = recording
+        self.previous_sessions = []
+        self._loop = acquire_shared_loop()
+        self._shown = ReplayedLog(recording.events)
+        self._replay_task: asyncio.Task[None] | None = None
+        #: ``{item id: samples}`` the views reported played during this replay.
+        self._replay_played: dict[str, int] = {}
+        self._rows = RowFeed(self._shown, self._post, lambda: self.row_cap)
+        self._turns = TurnFeed(
+            self._shown, self._post, lambda: recording.played, self._item_audio_or_none
+        )
+        self._rows.turn_of = self._turns.turn_of
+        name = recording.path.name if recording.path is not None else "a recording in memory"
+        try:
+            super().__init__(
+                status="replay",
+                endpoint=str(recording.manifest.get("endpoint") or ""),
+                offline=recording.manifest.get("endpoint") == "stand-in",
+                row_cap=row_cap,
+                speed=speed,
+                replay_source=name,
+                replay_items=[str(i) for i in recording.audio_item_ids],
+            )
+            self._sync_from_config()
+            self._loop.run(self._start_pump(), timeout=10)
+            self.on_msg(self._on_msg)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def recording(self) -> Recording | None:
+        """The recording a replay shows (None for a live widget)."""
+        return self._recording
+
+    def play(self, item_id: str) -> None:
+        """Play an item's recorded audio in the views (a replay; user or assistant items)."""
+        if self._recording is None:
+            raise UsageError("play() is for a replay: RealtimeWidget.replay(path).")
+        self._loop.run(_value(lambda: self._play_item(item_id)), timeout=10)
+
+    def _play_item(self, item_id: str) -> None:
+        """Send the item's PCM as AUDIO chunks; the first one restarts the players."""
+        recording = self._recording
+        assert recording is not None
+        if item_id not in recording.audio_item_ids:
+            raise UsageError(
+                f"The recording holds no audio for item {item_id!r}; playable items are in "
+                "w.replay_items (recording.audio_item_ids)."
+            )
+        pcm = recording.item_audio(item_id).astype("<i2", copy=False).tobytes()
+        response_id = self._response_of(item_id)
+        for start in range(0, len(pcm), REPLAY_CHUNK_BYTES):
+            self._audio_seq += 1
+            message: dict[str, Any] = {
+                "type": bridge.AUDIO,
+                "item_id": item_id,
+                "response_id": response_id,
+                "seq": self._audio_seq,
+            }
+            if start == 0:
+                message["restart"] = True
+            chunk = pcm[start : start + REPLAY_CHUNK_BYTES]
+            if self._post(message, [chunk]):
+                self._audio_chunks += 1
+                self._audio_bytes += len(chunk)
+
+    def _response_of(self, item_id: str) -> str | None:
+        recording = self._recording
+        item = recording.conversation.item(item_id) if recording is not None else None
+        response_id = getattr(item, "response_id", None)
+        return response_id if isinstance(response_id, str) else None
+
+    async def _run_replay(self) -> None:
+        """Show the rows at ``speed`` times their recorded pace (the replay's clock)."""
+        shown = self._shown
+        position = shown.start_t
+        last = time.monotonic()
+        while not shown.done:
+            if math.isinf(self.speed):
+                shown.advance_to(math.inf)
+                break
+            await asyncio.sleep(REPLAY_TICK_S)
+            now = time.monotonic()
+            position += (now - last) * self.speed
+            last = now
+            shown.advance_to(position)
+
+    def _start_replay_clock(self) -> None:
+        if self._replay_task is None and not self._closed:
+            self._replay_task = asyncio.get_running_loop().create_task(
+                self._run_replay(), name="realtime-nb-widget-replay"
+            )
+            self._tasks.add(self._replay_task)
+
+    def _require_session(self, what: str) -> Session:
+        if self._recording is not None:
+            raise UsageError(
+                f"{what} needs a live session; this widget is a replay of a recording. "
+                "Create a RealtimeWidget() to talk to the model."
+            )
+        return self.session
+
     # --- what a cell uses --------------------------------------------------------------------
     @property
     def server(self) -> LocalServer | None:
         """The offline stand-in this widget started, or None."""
-        return self.session.server
+        return None if self._recording is not None else self.session.server
 
     @property
     def events(self) -> EventLog:
+        if self._recording is not None:
+            return self._recording.events
         return self.session.events
 
     @property
     def conversation(self) -> Conversation:
+        if self._recording is not None:
+            return self._recording.conversation
         return self.session.conversation
 
     @property
     def transcript(self) -> list[tuple[str, str]]:
+        if self._recording is not None:
+            return self._recording.transcript
         return self.session.transcript
 
     def item_audio(self, item_id: str) -> np.ndarray:
+        if self._recording is not None:
+            return self._recording.item_audio(item_id)
         return self.session.item_audio(item_id)
 
     def tool(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
         """Hand the model a Python function: ``@w.tool`` (see ``Session.tool``)."""
-        register = getattr(self.session, "tool", None)
+        register = getattr(self._require_session("A tool"), "tool", None)
         if register is None:
             raise UsageError("This realtime-nb's session has no tools yet: upgrade realtime-nb.")
         return register(fn, **options) if fn is not None else register(**options)
 
     def update_session(self, session: dict[str, Any] | None = None, **fields: Any) -> dict:
         """Send ``session.update`` (the settings panel follows ``session.updated``)."""
-        return self.session.update_session(session, **fields)
+        return self._require_session("update_session()").update_session(session, **fields)
 
     def reconnect(self) -> None:
         """Open a new session with the same settings if this one is closed (the button).
@@ -381,25 +551,28 @@ class RealtimeWidget(anywidget.AnyWidget):
         """
         if self._closed:
             raise UsageError("This widget was closed: create a new RealtimeWidget.")
+        self._require_session("reconnect()")
         self._loop.run(self._reconnect_now(), timeout=60)
 
     def send_text(self, text: str, *, role: str = "user") -> str:
         """Add a text message to the conversation (no response); returns the item id."""
-        return self.session.send_text(text, role=role)
+        return self._require_session("send_text()").send_text(text, role=role)
 
     def send_audio(self, source: Any, sample_rate: int | None = None, **kw: Any) -> float:
         """Append audio to the input buffer as a microphone would (see ``Session.send_audio``)."""
-        return self.session.send_audio(source, sample_rate, **kw)
+        return self._require_session("send_audio()").send_audio(source, sample_rate, **kw)
 
     def ask(self, message: Any = None, sample_rate: int | None = None, **params: Any) -> Response:
         """Say something (text or audio) and block until the response is done."""
-        return self.session.ask(message, sample_rate, **params)
+        return self._require_session("ask()").ask(message, sample_rate, **params)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the session so far to one file, with what the speaker played per item.
 
         ``realtime_nb.load(path)`` reads it back without a connection (docs/recording.md).
         """
+        if self._recording is not None:
+            return self._recording.save(path)
         return self.session.save(path, played_ms=self._played_map())
 
     def played_ms(self, item_id: str) -> float | None:
@@ -439,6 +612,9 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the socket, the stand-in and the batching task; the log stays readable."""
+        if self._recording is not None:
+            self._close_replay()
+            return
         if self.__dict__.get("_closed", True) or "session" not in self.__dict__:
             with contextlib.suppress(Exception):
                 super().close()
@@ -457,6 +633,29 @@ class RealtimeWidget(anywidget.AnyWidget):
                     previous.close()
         except Exception:
             log.debug("closing the widget failed", exc_info=True)
+        with contextlib.suppress(Exception):
+            self.status = "closed"
+        with contextlib.suppress(Exception):
+            self._leave_snapshot()
+        with contextlib.suppress(Exception):
+            super().close()
+
+    def _close_replay(self) -> None:
+        """Stop a replay's clock and row task and let go of the shared loop."""
+        if self.__dict__.get("_closed", True):
+            with contextlib.suppress(Exception):
+                super().close()
+            return
+        self._closed = True
+        loop = self._loop
+        try:
+            if loop.in_loop():
+                self._closing = loop.loop.create_task(self._shutdown([]))
+            elif loop.alive:
+                loop.run(self._shutdown([]), timeout=10)
+        except Exception:
+            log.debug("closing the replay failed", exc_info=True)
+        release_shared_loop(loop)
         with contextlib.suppress(Exception):
             self.status = "closed"
         with contextlib.suppress(Exception):
@@ -490,7 +689,7 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def snapshot_html(self) -> str:
         """The session as static HTML: status, transcript and the event table."""
-        entries = transcript_entries(self.session.conversation, TRANSCRIPT_MAX)
+        entries = transcript_entries(self.conversation, TRANSCRIPT_MAX)
         lines = []
         for e in entries:
             text = e.get("heard") or e.get("text") or "(audio, no transcript)"
@@ -500,17 +699,24 @@ class RealtimeWidget(anywidget.AnyWidget):
             )
         transcript = f"<ol>{''.join(lines)}</ol>" if lines else "<p>(no messages)</p>"
         where = html.escape(self.endpoint + (" (offline stand-in)" if self.offline else ""))
+        if self._recording is not None:
+            where = f"replay of {html.escape(self.replay_source)}"
         return (
             '<div class="rtnb-snapshot">'
             f"<p><b>Realtime session, {html.escape(self.status)}</b> · {where} · "
-            f"{len(self.session.events)} events. Read it from Python with <code>w.events</code>"
+            f"{len(self.events)} events. Read it from Python with <code>w.events</code>"
             " and <code>w.conversation</code>.</p>"
             f"<details open><summary>Transcript</summary>{transcript}</details>"
-            f"<details><summary>Event table</summary>{self.session.events._repr_html_()}"
+            f"<details><summary>Event table</summary>{self.events._repr_html_()}"
             "</details></div>"
         )
 
     def __repr__(self) -> str:
+        if self._recording is not None:
+            return (
+                f"<RealtimeWidget {self.status} of {self.replay_source} · {len(self.events)} "
+                "events>"
+            )
         if "session" not in self.__dict__:
             return "<RealtimeWidget (not connected)>"
         where = self.endpoint + (" (offline stand-in)" if self.offline else "")
@@ -531,7 +737,7 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def _item_audio_or_none(self, item_id: str) -> np.ndarray | None:
         try:
-            return self.session.item_audio(item_id)
+            return self.item_audio(item_id)
         except Exception:  # not kept (retention), or not an audio item
             return None
 
@@ -637,6 +843,9 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._local("local.widget_error", payload)
 
     def _local(self, type_: str, payload: dict[str, Any]) -> None:
+        if self._recording is not None:  # a replay's log is the recording's: it is not written
+            log.debug("replay: %s %s", type_, payload)
+            return
         self.session.async_session.log_local(type_, payload)
 
     def _post(self, content: dict[str, Any], buffers: list[Any] | None = None) -> bool:
@@ -670,6 +879,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._call(self._on_ready, msg)
 
     def _msg_mic_frame(self, msg: dict[str, Any], buffers: list[Any]) -> None:
+        if self._recording is not None:
+            return  # a replay has no microphone: the view hides it, a late frame is dropped
         if not buffers:
             self._call(self._report, "receiving microphone audio", "A mic_frame had no audio.")
             return
@@ -701,6 +912,9 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def _msg_ptt(self, msg: dict[str, Any], buffers: list[Any]) -> None:
         action = msg.get("action")
+        if self._recording is not None:
+            self._call(self._report, "push to talk", "A replay has no microphone.")
+            return
         if action not in ("press", "release"):
             self._call(self._report, "push to talk", f"Unknown push-to-talk action {action!r}.")
             return
@@ -754,6 +968,8 @@ class RealtimeWidget(anywidget.AnyWidget):
                 f"{bridge.PROTOCOL_VERSION}: reinstall realtime-nb and reload the page.",
             )
         self._ready = True
+        if self._recording is not None:
+            self._start_replay_clock()
         self._rows.send_all()
         self._turns.send(force=True)
         self._play_held_audio()
@@ -830,6 +1046,9 @@ class RealtimeWidget(anywidget.AnyWidget):
             raise UsageError(f"A played message needs item_id and samples >= 0: {msg!r}.")
         if reason not in ("progress", "interrupted", "ended"):
             raise UsageError(f"Unknown played reason {reason!r}.")
+        if self._recording is not None:  # a replay: counted, never a barge-in
+            self._replay_played[item_id] = samples
+            return
         received = msg.get("received")
         first = msg.get("t_first")
         report = self._tracker.report(
@@ -849,22 +1068,23 @@ class RealtimeWidget(anywidget.AnyWidget):
         payload: dict[str, Any] | None = None
         error: str | None = None
         row = None
+        events = self.events
         if isinstance(seq, int):
-            for candidate in self.session.events:
+            for candidate in events:
                 if candidate.seq == seq:
                     row = candidate
                     break
         if row is None:
             error = (
                 f"Row {seq!r} is not in the log (the oldest rows are evicted beyond "
-                f"max_rows={self.session.events.max_rows})."
+                f"max_rows={events.max_rows})."
             )
         elif msg.get("original"):  # "show as sent": the base64 audio put back, when exact
             try:
                 payload = original_payload(
                     row,
-                    list(self.session.events),
-                    self.session.conversation,
+                    list(events),
+                    self.conversation,
                     output_format=self._output_format_type(),
                 )
             except OriginalUnavailable as exc:
@@ -884,12 +1104,14 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def _output_format_type(self) -> str | None:
         """The session's output audio format as the server states it (``audio/pcm`` …)."""
-        fmt = self.session.session_config.get("audio", {}).get("output", {}).get("format") or {}
+        fmt = self._session_config().get("audio", {}).get("output", {}).get("format") or {}
         return fmt.get("type") if isinstance(fmt, dict) else None
 
     def _transcript_with_turns(self) -> list[dict[str, Any]]:
         """The transcript entries, each with the turn its item belongs to (bubble → table)."""
-        entries = transcript_entries(self.session.conversation, TRANSCRIPT_MAX)
+        entries = transcript_entries(self.conversation, TRANSCRIPT_MAX)
+        if self._recording is not None and not self._shown.done:  # what the replay reached
+            entries = [e for e in entries if e.get("item_id") in self._shown.item_ids]
         turns = self._turns.item_turns()
         for entry in entries:
             entry["turn"] = turns.get(str(entry.get("item_id")))
@@ -909,6 +1131,9 @@ class RealtimeWidget(anywidget.AnyWidget):
         session = msg.get("session")
         if not isinstance(session, dict) or not session:
             raise UsageError(f"update_session needs a non-empty 'session' dict, not {session!r}.")
+        if self._recording is not None:
+            self.settings_errors = {"_": "A replay shows the recorded settings; it has no session."}
+            return
         problems = session_update_problems(session)
         self.settings_errors = problems
         if not problems:
@@ -925,6 +1150,7 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     # --- commands (on the loop) ----------------------------------------------------------------
     def _cmd_send_text(self, args: dict[str, Any]) -> None:
+        self._require_session("Sending text")
         text = args.get("text")
         if not isinstance(text, str) or not text.strip():
             raise UsageError("send_text needs a non-empty 'text'.")
@@ -956,7 +1182,19 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._flush("user", force=True)
 
     def _cmd_reconnect(self, args: dict[str, Any]) -> None:
+        self._require_session("Reconnecting")
         self._spawn(self._reconnect_now, action="reconnecting")
+
+    def _cmd_play_item(self, args: dict[str, Any]) -> None:
+        item_id = args.get("item_id")
+        if self._recording is None:
+            raise UsageError("play_item is for a replay: RealtimeWidget.replay(path).")
+        if not isinstance(item_id, str):
+            raise UsageError(f"play_item needs an 'item_id', not {item_id!r}.")
+        self._play_item(item_id)
+
+    def _cmd_set_speed(self, args: dict[str, Any]) -> None:
+        self.speed = _replay_speed(math.inf if args.get("speed") is None else args["speed"])
 
     async def _reconnect_now(self) -> None:
         """Replace a closed session with a new one on the same endpoint, with its settings."""
@@ -1054,6 +1292,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         does), the active response is cancelled too: nothing else would stop its audio.
         """
         items = self._tracker.flush(time.monotonic(), force=force)
+        if self._recording is not None:  # a replay has no response to cancel
+            if self._ready:
+                self._post({"type": bridge.FLUSH, "reason": reason})
+            return items
         if reason != "speech_started" and (items or force):
             self._spawn(self.session.async_session.cancel_active_response, action="interrupting")
         if (items or force) and self._ready:
@@ -1072,12 +1314,23 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     # --- turn detection: traits ⇄ session ------------------------------------------------------
     def _current_td(self) -> dict[str, Any] | None:
+        if self._recording is not None:
+            audio = self._recording.session_config.get("audio")
+            inp = audio.get("input") if isinstance(audio, dict) else None
+            td = inp.get("turn_detection") if isinstance(inp, dict) else None
+            return td if isinstance(td, dict) else None
         return self.session.async_session.protocol.turn_detection
+
+    def _session_config(self) -> dict[str, Any]:
+        """The effective session config: the session's, or the one a replay recorded."""
+        if self._recording is not None:
+            return self._recording.session_config
+        return self.session.session_config
 
     def _sync_from_config(self) -> None:
         """Make ``mode``/``turn_detection``/``vad_threshold`` and the panel say what the
         session has."""
-        config = self.session.session_config
+        config = self._session_config()
         self.session_config = {k: copy.deepcopy(config[k]) for k in _PANEL_FIELDS if k in config}
         td = self._current_td()
         if td is not None:
@@ -1124,12 +1377,19 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.mode = HANDS_FREE
         self._apply_later()
 
+    @t.validate("speed")
+    def _check_speed(self, proposal: dict[str, Any]) -> float:
+        try:
+            return _replay_speed(proposal["value"])
+        except UsageError as exc:
+            raise t.TraitError(str(exc)) from None
+
     @t.observe("vad_threshold")
     def _threshold_changed(self, change: dict[str, Any]) -> None:
         self._apply_later()
 
     def _apply_later(self) -> None:
-        if "session" in self.__dict__ and not self._closed:
+        if "session" in self.__dict__ and not self._closed and self._recording is None:
             self._call(self._apply_turn_detection)
 
     def _apply_turn_detection(self) -> None:
@@ -1150,6 +1410,9 @@ class RealtimeWidget(anywidget.AnyWidget):
     # --- rows and traits (on the loop) ---------------------------------------------------------
     def _refresh_traits(self) -> None:
         if self._closed:
+            return
+        if self._recording is not None:
+            self._refresh_replay_traits()
             return
         s = self.session.async_session
         if self.status in ("connected", "reconnecting", "closed"):
@@ -1182,8 +1445,40 @@ class RealtimeWidget(anywidget.AnyWidget):
             "rows_sent": self._rows.rows_sent,
         }
 
+    def _refresh_replay_traits(self) -> None:
+        recording = self._recording
+        assert recording is not None
+        seq = self._shown.last_seq if not self._shown.done else -2
+        if seq != self._transcript_seq:
+            self._transcript_seq = seq
+            self._transcript = self._transcript_with_turns()
+            self.totals = session_totals(recording.events, recording.model)
+        with self._lock:
+            threads = sorted(self._comm_threads)
+        self.stats = {
+            "audio_chunks_sent": self._audio_chunks,
+            "audio_ms_sent": round(self._audio_bytes / PCM16_BYTES_PER_MS, 1),
+            "played": dict(self._replay_played),
+            "views": self._views,
+            "comm_threads": threads,
+            "rows_sent": self._rows.rows_sent,
+            "replay_rows_shown": len(self._shown),
+            "replay_rows": self._shown.total,
+            "replay_done": self._shown.done,
+        }
+
 
 # --- helpers --------------------------------------------------------------------------------------
+def _replay_speed(speed: Any) -> float:
+    """A replay speed: a number above 0 (``math.inf``: everything at once)."""
+    if isinstance(speed, bool) or not isinstance(speed, int | float) or not speed > 0:
+        raise UsageError(
+            f"speed must be a number above 0 (2.0: twice as fast; math.inf: everything at "
+            f"once), not {speed!r}."
+        )
+    return float(speed)
+
+
 async def _value(fn: Callable[[], Any]) -> Any:
     return fn()
 

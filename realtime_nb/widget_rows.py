@@ -9,6 +9,7 @@ Call everything on the session's loop thread.
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import json
 import logging
@@ -51,7 +52,9 @@ def row_message(d: DisplayRow, turn: int | None = None) -> dict[str, Any]:
 class RowFeed:
     """Sends an :class:`EventLog`'s rows to the views: all at once, then only new ones."""
 
-    def __init__(self, events: EventLog, post: Post, row_cap: Callable[[], int]) -> None:
+    def __init__(
+        self, events: EventLog | ReplayedLog, post: Post, row_cap: Callable[[], int]
+    ) -> None:
         self.events = events
         self._post = post
         self._row_cap = row_cap
@@ -143,7 +146,7 @@ class TurnFeed:
 
     def __init__(
         self,
-        events: EventLog,
+        events: EventLog | ReplayedLog,
         post: Post,
         played_ms: Callable[[], Mapping[str, float]],
         audio_for: Callable[[str], Any],
@@ -222,3 +225,69 @@ class TurnFeed:
             except Exception:
                 log.exception("assigning rows to turns failed")
         return self._tracker.assignment.get(seq)
+
+
+class ReplayedLog:
+    """A recorded log shown up to a cursor: what the views of a replay have been given so far.
+
+    ``RowFeed`` and ``TurnFeed`` read it as they read a live :class:`EventLog` (``last_seq``,
+    ``since``, ``coalesced``, ``tail_coalesced``, ``len``, ``rows_by_direction``), so a replay
+    reaches the table, the timeline and the transcript through the same messages as a live
+    session. :meth:`advance_to` moves the cursor along the rows' recorded times ``t``; the widget
+    calls it on a clock running at the replay's speed. The recording's log is never changed.
+    """
+
+    def __init__(self, source: EventLog) -> None:
+        self.source = source
+        self._rows = source.rows
+        self._seqs = [row.seq for row in self._rows]
+        self._shown = 0
+        self.rows_by_direction: dict[str, int] = {"client": 0, "server": 0, "local": 0}
+        #: Items that a shown row names (the transcript shows only these until the end).
+        self.item_ids: set[str] = set()
+        #: The first row's time: the replay clock starts there.
+        self.start_t = self._rows[0].t if self._rows else 0.0
+
+    @property
+    def total(self) -> int:
+        """Rows the recording holds."""
+        return len(self._rows)
+
+    @property
+    def done(self) -> bool:
+        return self._shown >= len(self._rows)
+
+    @property
+    def end_t(self) -> float:
+        """The last row's time (the replay ends there)."""
+        return self._rows[-1].t if self._rows else self.start_t
+
+    def advance_to(self, t: float) -> int:
+        """Show every row recorded at or before ``t`` (seconds); returns how many became shown."""
+        start = self._shown
+        rows = self._rows
+        while self._shown < len(rows) and rows[self._shown].t <= t:
+            row = rows[self._shown]
+            self.rows_by_direction[row.direction] = self.rows_by_direction.get(row.direction, 0) + 1
+            if row.item_id:
+                self.item_ids.add(row.item_id)
+            self._shown += 1
+        return self._shown - start
+
+    def __len__(self) -> int:
+        return self._shown
+
+    @property
+    def last_seq(self) -> int:
+        return self._seqs[self._shown - 1] if self._shown else 0
+
+    def since(self, seq: int) -> list[Any]:
+        """Shown rows with a sequence number above ``seq``."""
+        return self._rows[bisect.bisect_right(self._seqs, seq, 0, self._shown) : self._shown]
+
+    def coalesced(self, rows: list[Any] | None = None) -> list[DisplayRow]:
+        return self.source.coalesced(self._rows[: self._shown] if rows is None else rows)
+
+    def tail_coalesced(self, n: int) -> list[DisplayRow]:
+        """The last ``n`` coalesced rows shown (a run of deltas counts once)."""
+        return self.source.coalesced(self._rows[: self._shown])[-n:]

@@ -29,7 +29,8 @@ export const TURNS = "turns";
 export const BROWSER_TO_KERNEL = [READY, MIC_FRAME, MIC_STATE, PTT, PLAYED, COMMAND, GET_EVENT, PING, UPDATE_SESSION];
 export const KERNEL_TO_BROWSER = [ROWS, AUDIO, FLUSH, EVENT_JSON, PONG, TURNS];
 
-export const COMMANDS = ["send_text", "cancel", "clear_log", "set_mode", "set_threshold", "stop_audio", "reconnect"];
+// play_item, set_speed: a replay of a recording (RealtimeWidget.replay)
+export const COMMANDS = ["send_text", "cancel", "clear_log", "set_mode", "set_threshold", "stop_audio", "reconnect", "play_item", "set_speed"];
 
 export const MIC_ERRORS = [
   "insecure_context",
@@ -60,7 +61,7 @@ export const MIC_ERRORS = [
  *   audio_ms: number, turn?: number|null}} Row
  * @typedef {{type: "rows", rows: Row[], replace: boolean, total: number,
  *   counts: Record<string, number>, turns?: Record<string, number>}} Rows
- * @typedef {{type: "audio", item_id: string, response_id: string|null, seq: number}} Audio
+ * @typedef {{type: "audio", item_id: string, response_id: string|null, seq: number, restart?: boolean}} Audio
  * @typedef {{type: "flush", reason: "speech_started"|"ptt"|"user"|"cancelled"}} Flush
  * @typedef {{type: "event_json", request_id: number, seq: number, payload: object|null,
  *   error: string|null}} EventJson
