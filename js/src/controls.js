@@ -78,6 +78,11 @@ export class Controls {
       h("div", { class: "rtnb-row rtnb-send" }, this.textInput, this.sendText),
       this.hint,
     );
+    // what needs a live session: hidden in a replay (setReplay; the rule is in replay.css)
+    const thresholdLabel = /** @type {HTMLElement} */ (this.threshold.parentElement);
+    for (const el of [this.micButton, this.mode, this.ptt, this.mute, this.meterIn.wrap, thresholdLabel, this.textInput.parentElement, this.hint]) {
+      if (el) el.dataset.liveOnly = "";
+    }
 
     on(this.micButton, "click", handlers.micToggle);
     on(this.mode, "change", () => handlers.modeChange(this.mode.value));
@@ -147,6 +152,14 @@ export class Controls {
       }
     });
     on(this.ptt, "blur", release);
+  }
+
+  /**
+   * A replay (`status` "replay") has no microphone and no session: only the speaker's controls stay.
+   * @param {boolean} on
+   */
+  setReplay(on) {
+    this.el.classList.toggle("rtnb-replaying", !!on);
   }
 
   /** @param {"off"|"starting"|"on"|"error"} state */

@@ -22,6 +22,9 @@
  *   settings_options: import("./settings-panel.js").SettingsOptions,
  *   settings_errors: Record<string, string>,
  *   totals: Record<string, any>,
+ *   speed: number|null,
+ *   replay_source: string,
+ *   replay_items: string[],
  * }} Traits
  * @typedef {import("@anywidget/types").AnyModel<Traits>} Model
  * @typedef {"off"|"starting"|"on"|"error"} MicStateName

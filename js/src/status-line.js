@@ -5,6 +5,7 @@
 // Reconnect button (`reconnect`) when the session closed but the kernel is alive.
 
 import { h } from "./dom.js";
+import { replayLabel } from "./replay-speed.js";
 
 const OFFLINE_TOOLTIP =
   "No API key was found, so the kernel talks to realtime-nb's local stand-in server: scripted " +
@@ -29,6 +30,7 @@ export function connectionState(status, kernel) {
   if (status === "closed") return { state: "closed", advice: "The session is closed. Press Reconnect for a new one with the same settings.", canReconnect: true };
   if (status === "reconnecting") return { state: "reconnecting", advice: "The connection dropped; reconnecting…", canReconnect: false };
   if (status === "error") return { state: "error", advice: "", canReconnect: true };
+  if (status === "replay") return { state: "replay", advice: "", canReconnect: false };
   return { state: status || "idle", advice: "", canReconnect: false };
 }
 
@@ -44,8 +46,24 @@ export class StatusLine {
     this.el = h("header", { class: "rtnb-header" }, h("span", { class: "rtnb-title" }, "Realtime"), this.status, this.badge, this.endpoint, this.advice, this.reconnect);
   }
 
-  /** @param {{status: string, offline: boolean, endpoint: string, kernel: "live"|"quiet"|"dead"}} s */
-  render({ status, offline, endpoint, kernel }) {
+  /**
+   * @param {{status: string, offline: boolean, endpoint: string, kernel: "live"|"quiet"|"dead",
+   *   replay?: string}} s `replay`: the file a replay shows (the `replay_source` trait)
+   */
+  render({ status, offline, endpoint, kernel, replay = "" }) {
+    if (status === "replay" || (replay && status === "closed")) {
+      // a recording: nothing to reconnect, no stand-in running, no green dot (data-state "replay")
+      const c = connectionState("replay", kernel);
+      this.status.textContent = c.state === "replay" ? replayLabel(replay) : c.state;
+      this.status.dataset.state = c.state;
+      this.advice.textContent = c.advice;
+      this.advice.hidden = !c.advice;
+      this.reconnect.hidden = true;
+      if (this.badge.parentNode) this.badge.remove();
+      this.endpoint.textContent = endpoint ? `recorded via ${endpoint}` : "";
+      this.endpoint.title = this.endpoint.textContent;
+      return;
+    }
     const c = connectionState(status, kernel);
     this.status.textContent = c.state;
     this.status.dataset.state = c.state;

@@ -34,6 +34,7 @@ import { Footer } from "./footer.js";
 import { SettingsPanel } from "./settings-panel.js";
 import { TimelineView } from "./timeline.js";
 import { TotalsLine } from "./totals.js";
+import { ReplayBar, restartPlayback } from "./replay.js";
 import { hintText, warnText } from "./status-panel.js";
 import { errorText, nowEpochMs, randomId } from "./util.js";
 
@@ -107,6 +108,12 @@ export class View {
         thresholdChange: (value) => this.changeThreshold(value),
       },
     });
+    this.replay = new ReplayBar({
+      signal,
+      guard,
+      onSpeed: (speed) => this.link.command("set_speed", { speed }),
+      onPlay: (itemId) => this.replayPlay(itemId),
+    });
     this.settings = new SettingsPanel({ signal, guard, apply: (session) => this.link.send({ type: UPDATE_SESSION, session }) });
     this.totals = new TotalsLine();
     this.timeline = new TimelineView({ signal, guard, onSelect: (n) => this.filterToTurn(n) });
@@ -128,7 +135,7 @@ export class View {
       h(
         "div",
         { class: "rtnb-main" },
-        h("div", { class: "rtnb-left" }, this.controls.el, this.settings.el, this.transcript.el),
+        h("div", { class: "rtnb-left" }, this.replay.el, this.controls.el, this.settings.el, this.transcript.el),
         h("div", { class: "rtnb-right" }, this.totals.el, this.timeline.el, this.table.el),
       ),
       this.footer.el,
@@ -172,9 +179,25 @@ export class View {
       ["vad_threshold", () => this.applyThreshold()],
       ["muted", () => this.applyMuted()],
       ["row_cap", () => this.table.setCap(m.get("row_cap"))],
-      ["_transcript", () => this.transcript.update(m.get("_transcript"))],
+      [
+        "_transcript",
+        () => {
+          this.transcript.update(m.get("_transcript"));
+          this.replay.decorate(this.transcript); // bubbles drawn anew lose their play button
+        },
+      ],
       ["stats", () => this.renderStats()],
       ["session_config", () => this.settings.setConfig(m.get("session_config") || {})],
+      ["session_config", () => this.replay.setConfig(m.get("session_config") || {})],
+      ["speed", () => this.replay.setSpeed(m.get("speed"))],
+      [
+        "replay_items",
+        () => {
+          this.replay.setItems(m.get("replay_items"));
+          this.replay.decorate(this.transcript);
+        },
+      ],
+      ["replay_source", () => this.renderStatus()],
       ["settings_options", () => this.settings.setOptions(m.get("settings_options") || {})],
       ["settings_errors", () => this.settings.setErrors(m.get("settings_errors") || {})],
       ["totals", () => this.totals.render(m.get("totals") || {})],
@@ -210,7 +233,10 @@ export class View {
       "msg:custom",
       kernelDispatcher({
         [ROWS]: (msg) => this.table.ingest(msg),
-        [AUDIO]: (msg, buffers) => playback.onAudio(msg, buffers),
+        [AUDIO]: (msg, buffers) => {
+          if (msg.restart) restartPlayback(playback, msg.item_id);
+          playback.onAudio(msg, buffers);
+        },
         [FLUSH]: () => playback.flush(),
         [EVENT_JSON]: (msg) => this.link.answerEvent(msg),
         [PONG]: (msg) => {
@@ -321,9 +347,32 @@ export class View {
     const m = this.model;
     const status = String(m.get("status") || "idle");
     const kernel = this.kernelState();
-    this.statusLine.render({ status, offline: !!m.get("offline"), endpoint: String(m.get("endpoint") || ""), kernel });
+    const replay = String(m.get("replay_source") || "");
+    this.statusLine.render({ status, offline: !!m.get("offline"), endpoint: String(m.get("endpoint") || ""), kernel, replay });
+    this.setReplay(!!replay);
     // nothing can hear the mic any more: stop capturing instead of sending into the void
     if ((kernel === "dead" || status === "closed") && this.mic.active) this.mic.stop();
+  }
+
+  /**
+   * A replay: hide what needs a live session (the mic, the settings panel), show the replay bar.
+   * @param {boolean} on
+   */
+  setReplay(on) {
+    this.controls.setReplay(on);
+    this.settings.el.hidden = on;
+    this.replay.setActive(on);
+    if (on) this.replay.decorate(this.transcript);
+  }
+
+  /**
+   * Ask the kernel for an item's recorded audio (a replay's play button). The click is a gesture:
+   * it unlocks audio first when the browser held it back.
+   * @param {string} itemId
+   */
+  async replayPlay(itemId) {
+    if (this.playback.needsUnlock || !this.playback.player) await this.unlockAudio();
+    this.link.command("play_item", { item_id: itemId });
   }
 
   /**

@@ -1071,6 +1071,27 @@ var CommHealth = class {
   }
 };
 
+// src/replay-speed.js
+var SPEEDS = (
+  /** @type {const} */
+  [
+    [1, "1\xD7"],
+    [2, "2\xD7"],
+    [4, "4\xD7"],
+    [null, "all"]
+  ]
+);
+function speedOption(speed) {
+  return typeof speed === "number" && Number.isFinite(speed) && speed > 0 ? String(speed) : "all";
+}
+function parseSpeed(value) {
+  const n2 = Number(value);
+  return value !== "all" && Number.isFinite(n2) && n2 > 0 ? n2 : null;
+}
+function replayLabel(source) {
+  return `replay of ${source || "a recording"}`;
+}
+
 // src/status-line.js
 var OFFLINE_TOOLTIP = "No API key was found, so the kernel talks to realtime-nb's local stand-in server: scripted replies and a simple level-based VAD, no real model. To use OpenAI, pass RealtimeWidget(api_key=...) or set the OPENAI_API_KEY environment variable, then create the widget again.";
 function connectionState(status, kernel) {
@@ -1083,6 +1104,7 @@ function connectionState(status, kernel) {
   if (status === "closed") return { state: "closed", advice: "The session is closed. Press Reconnect for a new one with the same settings.", canReconnect: true };
   if (status === "reconnecting") return { state: "reconnecting", advice: "The connection dropped; reconnecting\u2026", canReconnect: false };
   if (status === "error") return { state: "error", advice: "", canReconnect: true };
+  if (status === "replay") return { state: "replay", advice: "", canReconnect: false };
   return { state: status || "idle", advice: "", canReconnect: false };
 }
 var StatusLine = class {
@@ -1096,8 +1118,23 @@ var StatusLine = class {
     this.reconnect.addEventListener("click", guard(onReconnect), { signal });
     this.el = h("header", { class: "rtnb-header" }, h("span", { class: "rtnb-title" }, "Realtime"), this.status, this.badge, this.endpoint, this.advice, this.reconnect);
   }
-  /** @param {{status: string, offline: boolean, endpoint: string, kernel: "live"|"quiet"|"dead"}} s */
-  render({ status, offline, endpoint, kernel }) {
+  /**
+   * @param {{status: string, offline: boolean, endpoint: string, kernel: "live"|"quiet"|"dead",
+   *   replay?: string}} s `replay`: the file a replay shows (the `replay_source` trait)
+   */
+  render({ status, offline, endpoint, kernel, replay = "" }) {
+    if (status === "replay" || replay && status === "closed") {
+      const c2 = connectionState("replay", kernel);
+      this.status.textContent = c2.state === "replay" ? replayLabel(replay) : c2.state;
+      this.status.dataset.state = c2.state;
+      this.advice.textContent = c2.advice;
+      this.advice.hidden = !c2.advice;
+      this.reconnect.hidden = true;
+      if (this.badge.parentNode) this.badge.remove();
+      this.endpoint.textContent = endpoint ? `recorded via ${endpoint}` : "";
+      this.endpoint.title = this.endpoint.textContent;
+      return;
+    }
     const c = connectionState(status, kernel);
     this.status.textContent = c.state;
     this.status.dataset.state = c.state;
@@ -1291,6 +1328,13 @@ var Controls = class {
       h("div", { class: "rtnb-row rtnb-send" }, this.textInput, this.sendText),
       this.hint
     );
+    const thresholdLabel = (
+      /** @type {HTMLElement} */
+      this.threshold.parentElement
+    );
+    for (const el of [this.micButton, this.mode, this.ptt, this.mute, this.meterIn.wrap, thresholdLabel, this.textInput.parentElement, this.hint]) {
+      if (el) el.dataset.liveOnly = "";
+    }
     on(this.micButton, "click", handlers.micToggle);
     on(this.mode, "change", () => handlers.modeChange(this.mode.value));
     on(this.mute, "click", handlers.muteToggle);
@@ -1356,6 +1400,13 @@ var Controls = class {
       }
     });
     on(this.ptt, "blur", release);
+  }
+  /**
+   * A replay (`status` "replay") has no microphone and no session: only the speaker's controls stay.
+   * @param {boolean} on
+   */
+  setReplay(on) {
+    this.el.classList.toggle("rtnb-replaying", !!on);
   }
   /** @param {"off"|"starting"|"on"|"error"} state */
   setMicState(state) {
@@ -3042,6 +3093,84 @@ var TotalsLine = class {
   }
 };
 
+// src/replay.js
+var ReplayBar = class {
+  /**
+   * @param {{signal: AbortSignal, guard: import("./guard.js").Guard,
+   *   onSpeed: (speed: number|null) => void, onPlay: (itemId: string) => void}} opts
+   */
+  constructor({ signal, guard, onSpeed, onPlay }) {
+    this.onPlay = onPlay;
+    this.guard = guard;
+    this.signal = signal;
+    this.items = /* @__PURE__ */ new Set();
+    this.select = /** @type {HTMLSelectElement} */
+    h(
+      "select",
+      { rtnb: "replay-speed", class: "rtnb-select", title: "How fast the recorded events appear (all: every remaining one now)" },
+      ...SPEEDS.map(([value, label]) => h("option", { value: value === null ? "all" : String(value) }, label))
+    );
+    this.select.addEventListener("change", guard(() => onSpeed(parseSpeed(this.select.value))), { signal });
+    this.config = h("pre", {});
+    this.el = h(
+      "section",
+      { rtnb: "replay", class: "rtnb-replay", "aria-label": "Replay", hidden: true },
+      h("label", { class: "rtnb-replay-speed" }, "speed ", this.select),
+      h("details", { class: "rtnb-replay-config" }, h("summary", {}, "recorded session config"), this.config)
+    );
+  }
+  /** @param {boolean} on the widget is a replay */
+  setActive(on) {
+    this.el.hidden = !on;
+  }
+  /** @param {unknown} speed the `speed` trait */
+  setSpeed(speed) {
+    const value = speedOption(speed);
+    if (this.select.value !== value) this.select.value = value;
+  }
+  /** @param {object} config the `session_config` trait */
+  setConfig(config) {
+    this.config.textContent = JSON.stringify(config || {}, null, 2);
+  }
+  /** @param {unknown} ids the `replay_items` trait */
+  setItems(ids) {
+    this.items = new Set(Array.isArray(ids) ? ids.map(String) : []);
+  }
+  /**
+   * Give every bubble with recorded audio its play button (again after the bubble was redrawn).
+   * @param {{turns: Map<string, {el: HTMLElement}>}} transcript the TranscriptView
+   */
+  decorate(transcript) {
+    if (this.el.hidden) return;
+    for (const [id, { el }] of transcript.turns) {
+      if (!this.items.has(id) || el.querySelector("[data-rtnb=replay-play]")) continue;
+      const button = h(
+        "button",
+        { rtnb: "replay-play", class: "rtnb-btn rtnb-btn-small rtnb-replay-play", type: "button", "data-item": id, title: "Play this item's recorded audio" },
+        "\u25B6 play"
+      );
+      button.addEventListener(
+        "click",
+        this.guard((e) => {
+          e.stopPropagation();
+          this.onPlay(id);
+        }),
+        { signal: this.signal }
+      );
+      (el.querySelector(".rtnb-turn-meta") || el).append(button);
+    }
+  }
+};
+function restartPlayback(playback, itemId) {
+  const player = (
+    /** @type {any} */
+    playback.player
+  );
+  if (player && player.node && !player._closed) player.node.port.postMessage({ cmd: "reset" });
+  delete playback.received[itemId];
+  delete playback.played[itemId];
+}
+
 // src/view.js
 var METER_INTERVAL_MS = 60;
 function registry() {
@@ -3103,6 +3232,12 @@ var View = class {
         thresholdChange: (value) => this.changeThreshold(value)
       }
     });
+    this.replay = new ReplayBar({
+      signal,
+      guard,
+      onSpeed: (speed) => this.link.command("set_speed", { speed }),
+      onPlay: (itemId) => this.replayPlay(itemId)
+    });
     this.settings = new SettingsPanel({ signal, guard, apply: (session) => this.link.send({ type: UPDATE_SESSION, session }) });
     this.totals = new TotalsLine();
     this.timeline = new TimelineView({ signal, guard, onSelect: (n2) => this.filterToTurn(n2) });
@@ -3123,7 +3258,7 @@ var View = class {
       h(
         "div",
         { class: "rtnb-main" },
-        h("div", { class: "rtnb-left" }, this.controls.el, this.settings.el, this.transcript.el),
+        h("div", { class: "rtnb-left" }, this.replay.el, this.controls.el, this.settings.el, this.transcript.el),
         h("div", { class: "rtnb-right" }, this.totals.el, this.timeline.el, this.table.el)
       ),
       this.footer.el
@@ -3165,9 +3300,25 @@ var View = class {
         ["vad_threshold", () => this.applyThreshold()],
         ["muted", () => this.applyMuted()],
         ["row_cap", () => this.table.setCap(m.get("row_cap"))],
-        ["_transcript", () => this.transcript.update(m.get("_transcript"))],
+        [
+          "_transcript",
+          () => {
+            this.transcript.update(m.get("_transcript"));
+            this.replay.decorate(this.transcript);
+          }
+        ],
         ["stats", () => this.renderStats()],
         ["session_config", () => this.settings.setConfig(m.get("session_config") || {})],
+        ["session_config", () => this.replay.setConfig(m.get("session_config") || {})],
+        ["speed", () => this.replay.setSpeed(m.get("speed"))],
+        [
+          "replay_items",
+          () => {
+            this.replay.setItems(m.get("replay_items"));
+            this.replay.decorate(this.transcript);
+          }
+        ],
+        ["replay_source", () => this.renderStatus()],
         ["settings_options", () => this.settings.setOptions(m.get("settings_options") || {})],
         ["settings_errors", () => this.settings.setErrors(m.get("settings_errors") || {})],
         ["totals", () => this.totals.render(m.get("totals") || {})]
@@ -3205,7 +3356,10 @@ var View = class {
       "msg:custom",
       kernelDispatcher({
         [ROWS]: (msg) => this.table.ingest(msg),
-        [AUDIO]: (msg, buffers) => playback.onAudio(msg, buffers),
+        [AUDIO]: (msg, buffers) => {
+          if (msg.restart) restartPlayback(playback, msg.item_id);
+          playback.onAudio(msg, buffers);
+        },
         [FLUSH]: () => playback.flush(),
         [EVENT_JSON]: (msg) => this.link.answerEvent(msg),
         [PONG]: (msg) => {
@@ -3305,8 +3459,29 @@ var View = class {
     const m = this.model;
     const status = String(m.get("status") || "idle");
     const kernel = this.kernelState();
-    this.statusLine.render({ status, offline: !!m.get("offline"), endpoint: String(m.get("endpoint") || ""), kernel });
+    const replay = String(m.get("replay_source") || "");
+    this.statusLine.render({ status, offline: !!m.get("offline"), endpoint: String(m.get("endpoint") || ""), kernel, replay });
+    this.setReplay(!!replay);
     if ((kernel === "dead" || status === "closed") && this.mic.active) this.mic.stop();
+  }
+  /**
+   * A replay: hide what needs a live session (the mic, the settings panel), show the replay bar.
+   * @param {boolean} on
+   */
+  setReplay(on) {
+    this.controls.setReplay(on);
+    this.settings.el.hidden = on;
+    this.replay.setActive(on);
+    if (on) this.replay.decorate(this.transcript);
+  }
+  /**
+   * Ask the kernel for an item's recorded audio (a replay's play button). The click is a gesture:
+   * it unlocks audio first when the browser held it back.
+   * @param {string} itemId
+   */
+  async replayPlay(itemId) {
+    if (this.playback.needsUnlock || !this.playback.player) await this.unlockAudio();
+    this.link.command("play_item", { item_id: itemId });
   }
   /**
    * Show only one turn's rows in the table (null: all rows). The timeline and the transcript
