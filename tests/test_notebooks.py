@@ -1,19 +1,75 @@
-"""The tutorials run offline, headless, start to finish (nbclient, a real kernel)."""
+"""The tutorials run offline, headless, start to finish (nbclient, a real kernel).
+
+Every tutorial must run without an error output, draw at least one picture (a PNG from
+matplotlib, or a live widget), and end by saying what to read next. ``EXPECTED_TEXT`` holds, per
+notebook, strings its outputs must contain — evidence that the cells did what the prose says.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+NOTEBOOK_DIR = Path(__file__).parent.parent / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+TUTORIALS = [
+    "01-quickstart.ipynb",
+    "02-event-protocol.ipynb",
+    "03-turn-detection.ipynb",
+    "04-interruptions.ipynb",
+    "05-tools.ipynb",
+    "06-latency-and-cost.ipynb",
+    "07-record-replay-evaluate.ipynb",
+    "08-openai-azure-troubleshooting.ipynb",
+]
+
+# strings that must appear in a notebook's outputs (text/plain, stream text or text/html)
+EXPECTED_TEXT: dict[str, list[str]] = {
+    "01-quickstart.ipynb": ["completed |", "'completed'", "int16"],
+    "02-event-protocol.ipynb": [],
+    "03-turn-detection.ipynb": [],
+    "04-interruptions.ipynb": [],
+    "05-tools.ipynb": [],
+    "06-latency-and-cost.ipynb": [],
+    "07-record-replay-evaluate.ipynb": [],
+    "08-openai-azure-troubleshooting.ipynb": [],
+}
+
+
+def _outputs(nb: Any) -> list[dict[str, Any]]:
+    return [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
+
+
+def _text(nb: Any) -> str:
+    parts = []
+    for out in _outputs(nb):
+        data = out.get("data", {})
+        parts += [str(out.get("text", "")), str(data.get("text/plain", ""))]
+        parts.append(str(data.get("text/html", "")))
+    return "\n".join(parts)
+
+
+def test_every_tutorial_is_present_in_order() -> None:
+    names = [p.name for p in NOTEBOOKS]
+    assert names == TUTORIALS
+
+
+def test_the_quickstart_points_to_every_other_tutorial() -> None:
+    nb = nbformat.read(NOTEBOOK_DIR / "01-quickstart.ipynb", as_version=4)
+    prose = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for name in TUTORIALS[1:]:
+        assert name in prose, f"01-quickstart does not link {name}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_offline(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
@@ -23,24 +79,22 @@ def test_notebook_runs_offline(path: Path, tmp_path: Path, monkeypatch: pytest.M
         store_widget_state=True,
     )
     client.execute()
-    errors = [
-        out
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "error"
-    ]
+    errors = [out for out in _outputs(nb) if out.get("output_type") == "error"]
     assert not errors, errors
-    text = "\n".join(
-        str(out.get("text", "")) + str(out.get("data", {}).get("text/plain", ""))
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-    )
+    text = _text(nb)
+    for expected in EXPECTED_TEXT.get(path.name, []):
+        assert expected in text, f"{path.name}: no output contains {expected!r}"
+    pictures = [
+        out
+        for out in _outputs(nb)
+        if "image/png" in out.get("data", {})
+        or "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+    ]
+    assert pictures, f"{path.name} shows no picture"
+    last_markdown = [c for c in nb.cells if c.cell_type == "markdown"][-1].source.lower()
+    assert "next" in last_markdown, f"{path.name} does not end by saying what to read next"
+
     if path.name == "01-quickstart.ipynb":
-        assert "completed |" in text  # the text turn finished
-        assert "'completed'" in text  # the voice turn finished
-        assert "int16" in text
         images = [
             out
             for cell in nb.cells
