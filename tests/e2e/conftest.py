@@ -159,19 +159,29 @@ def open_notebook(
 ) -> Iterator[Callable[..., OpenNotebook]]:
     """``open_notebook(cells, wav=..., app="lab", comms="perCommTarget")`` → an OpenNotebook.
 
+    ``notebook=path`` opens a copy of an existing notebook (a tutorial) instead of ``cells``.
+
     Writes a fresh notebook, opens it in a fresh browser context, waits for an idle kernel and
     connects a kernel client to it. Afterwards: the page closes and the kernel is shut down.
     """
     opened: list[tuple[Any, OpenNotebook | None, JupyterServer, str]] = []
 
     def make(
-        cells: list[str], *, wav: MicWav, app: str = "lab", comms: str = "perCommTarget"
+        cells: list[str] | None = None,
+        *,
+        wav: MicWav,
+        app: str = "lab",
+        comms: str = "perCommTarget",
+        notebook: Path | None = None,
     ) -> OpenNotebook:
         server = jupyter_servers(app, comms)
         safe = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")[:60]
         name = f"{safe}-{next(_counter)}.ipynb"
         kernel = IPYKERNEL6 if comms == "ipykernel6" else "python3"
-        write_notebook(server.root / name, cells, kernel=kernel)
+        if notebook is not None:  # a tutorial as shipped, its cells untouched
+            shutil.copyfile(notebook, server.root / name)
+        else:
+            write_notebook(server.root / name, cells or [], kernel=kernel)
         context = browsers(wav).new_context(viewport={"width": 1400, "height": 1100})
         context.grant_permissions(["microphone"])
         page = context.new_page()
