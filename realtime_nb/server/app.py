@@ -48,6 +48,7 @@ from .state import (
     route,
 )
 from .tls import LocalTLS, make_local_tls
+from .usage import RATE_LIMIT_TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,9 @@ class LocalServer:
         think_s: seconds each response waits between ``response.created`` and its first
             output, like a model's time to first audio (0: answers at once). Lets timelines
             and latency tables show a latency worth reading.
+        rate_limit_tokens, rate_limit_window_s: the token budget per window that
+            ``rate_limits.updated`` reports after each response (40,000 per 60 s by default).
+            Small values let a client's rate-limit handling be tested in seconds.
     """
 
     def __init__(
@@ -166,6 +170,8 @@ class LocalServer:
         transcriber: Callable[[Any], Any] | None = None,
         tls: bool = False,
         think_s: float = 0.0,
+        rate_limit_tokens: int = RATE_LIMIT_TOKENS,
+        rate_limit_window_s: float = 60.0,
     ) -> None:
         if protocol not in ("ga", "beta"):
             raise ValueError(f"protocol must be 'ga' or 'beta', not {protocol!r}.")
@@ -175,6 +181,11 @@ class LocalServer:
             )
         if not 0 <= think_s < 60:
             raise ValueError(f"think_s must be between 0 and 60 seconds, got {think_s}.")
+        if not (rate_limit_tokens > 0 and rate_limit_window_s > 0):
+            raise ValueError(
+                "rate_limit_tokens and rate_limit_window_s must be positive, got "
+                f"{rate_limit_tokens} and {rate_limit_window_s}."
+            )
         if not max_session_s > 0:
             raise ValueError(f"max_session_s must be > 0, got {max_session_s}.")
         self.host = host
@@ -194,6 +205,8 @@ class LocalServer:
             max_session_s=float(max_session_s),
             seed=seed,
             think_s=float(think_s),
+            rate_limit_tokens=int(rate_limit_tokens),
+            rate_limit_window_s=float(rate_limit_window_s),
         )
         self._received: deque[tuple[int, Any]] = deque(maxlen=RECEIVED_LIMIT)
         self._sessions: deque[RealtimeServerProtocol] = deque(maxlen=SESSIONS_LIMIT)

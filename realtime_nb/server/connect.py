@@ -85,6 +85,10 @@ class ServerConfig:
     #: Seconds a response "thinks" between ``response.created`` and its first output: a model's
     #: time to first audio, so timelines and latency tables have something to show (0: none).
     think_s: float = 0.0
+    #: The token budget ``rate_limits.updated`` reports per window (the service's is per minute
+    #: and per organisation; the stand-in counts per connection).
+    rate_limit_tokens: int = 40_000
+    rate_limit_window_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)

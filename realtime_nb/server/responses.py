@@ -134,6 +134,7 @@ class ResponseRunner:
         on_default_done: Callable[[Run, float], None],
         *,
         think_s: float = 0.0,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.out = out
         self.think_s = think_s
@@ -149,7 +150,7 @@ class ResponseRunner:
         self.audio_produced = False
         #: (text, audio) tokens the last default response saw: the next one's cached prefix.
         self.cache_prefix = (0, 0)
-        self.rate_limits = RateLimiter()
+        self.rate_limits = rate_limiter or RateLimiter()
         self.now = 0.0  # the time of the call being handled (steps read it)
         # planning scratch (set by _plan): remaining output-token budget, start time
         self._budget: int | None = None

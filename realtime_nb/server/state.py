@@ -69,7 +69,7 @@ from .responders import ResponderContext, echo
 from .responses import CHUNK_MS, SYNTH_MS_PER_CHAR, TEXT_STEP_MS, ResponseRunner, Run, split_words
 from .session_config import DEFAULT_INSTRUCTIONS, default_session, merge_session, session_view
 from .transcription import LOGPROBS_INCLUDE, languages, transcript_pieces, transcription_usage
-from .usage import RATE_LIMIT_TOKENS, text_tokens
+from .usage import RATE_LIMIT_TOKENS, RateLimiter, text_tokens
 from .vad import EnergyVad
 
 
@@ -120,6 +120,9 @@ class RealtimeServerProtocol:
             self.config.audio_speed,
             self._default_response_done,
             think_s=self.config.think_s,
+            rate_limiter=RateLimiter(
+                self.config.rate_limit_tokens, self.config.rate_limit_window_s
+            ),
         )
         # timers
         self._expiry: float | None = None

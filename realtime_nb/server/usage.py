@@ -119,24 +119,25 @@ def response_usage(
 
 
 class RateLimiter:
-    """Tokens used in the last minute, as ``rate_limits.updated`` reports them."""
+    """Tokens used in the last ``window_s`` (a minute), as ``rate_limits.updated`` reports them."""
 
-    def __init__(self, limit: int = RATE_LIMIT_TOKENS) -> None:
+    def __init__(self, limit: int = RATE_LIMIT_TOKENS, window_s: float = 60.0) -> None:
         self.limit = limit
+        self.window_s = window_s
         self._window: deque[tuple[float, int]] = deque()
 
     def spend(self, now: float, tokens: int) -> dict[str, Any]:
         """Record ``tokens`` used at ``now``; return the ``tokens`` rate-limit entry."""
         window = self._window
         window.append((now, tokens))
-        while window and window[0][0] < now - 60:
+        while window and window[0][0] < now - self.window_s:
             window.popleft()
         used = sum(t for _, t in window)
         return {
             "name": "tokens",
             "limit": self.limit,
             "remaining": max(self.limit - used, 0),
-            "reset_seconds": round(min(used, self.limit) / self.limit * 60, 3),
+            "reset_seconds": round(min(used, self.limit) / self.limit * self.window_s, 3),
         }
 
 
