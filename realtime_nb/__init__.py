@@ -24,6 +24,10 @@ _LAZY: dict[str, str] = {
     "LocalServer": "realtime_nb.server",
     "RealtimeWidget": "realtime_nb.widget",
     "load": "realtime_nb.recording",
+    "evaluate": "realtime_nb.evaluation",
+    "compare": "realtime_nb.evaluation",
+    "redrive": "realtime_nb.evaluation",
+    "Case": "realtime_nb.evaluation",
 }
 _ERRORS = (
     "RealtimeError",
@@ -46,6 +50,7 @@ __all__ = [
     "ActiveResponseError",
     "AudioFormatError",
     "AuthenticationError",
+    "Case",
     "ConnectionClosed",
     "LocalServer",
     "ModelNotFoundError",
@@ -62,8 +67,11 @@ __all__ = [
     "SessionExpired",
     "UsageError",
     "__version__",
+    "compare",
     "connect",
+    "evaluate",
     "load",
+    "redrive",
 ]
 
 if TYPE_CHECKING:
@@ -82,6 +90,7 @@ if TYPE_CHECKING:
         SessionExpired,
         UsageError,
     )
+    from .evaluation import Case, compare, evaluate, redrive
     from .recording import load
     from .response import Response
     from .server import LocalServer

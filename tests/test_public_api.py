@@ -12,6 +12,8 @@ EXPECTED = {
     # what a notebook or script reaches for
     "RealtimeWidget", "Session", "RealtimeSession", "connect", "LocalServer", "Response",
     "__version__", "load",
+    # evaluation: cases in fresh sessions, graded; two runs compared; a recording re-driven
+    "evaluate", "compare", "redrive", "Case",
     # the exception tree
     "RealtimeError", "UsageError", "AudioFormatError", "SendQueueFull", "ProtocolError",
     "ConnectionClosed", "SessionExpired", "ServerError", "AuthenticationError",
@@ -38,6 +40,13 @@ def test_internal_names_stay_in_their_modules() -> None:
     assert importlib.import_module("realtime_nb.events").EventLog
     assert importlib.import_module("realtime_nb.endpoint").resolve_endpoint
     assert importlib.import_module("realtime_nb.client_protocol").ClientProtocol
+
+
+def test_evaluate_is_the_function_even_after_its_package_is_imported() -> None:
+    # the package is named ``evaluation`` so importing it cannot shadow ``realtime_nb.evaluate``
+    importlib.import_module("realtime_nb.evaluation")
+    assert callable(realtime_nb.evaluate)
+    assert realtime_nb.evaluate is importlib.import_module("realtime_nb.evaluation").evaluate
 
 
 def test_import_stays_lazy() -> None:

@@ -36,6 +36,7 @@ EDGE = (
     "_loop.py",
     "bridge.py",
     "endpoint.py",
+    "evaluation/",  # runs sessions (runner, redriving); its pure modules are strictly typed
     "send_queue.py",
     "session.py",
     "sync.py",
