@@ -199,7 +199,7 @@ def redrive(
             if turn.text is not None:
                 s.ask(turn.text)
             else:
-                s.send_audio(turn.audio, chunk_ms=chunk_ms)
+                s.send_audio(turn.audio, 24_000, chunk_ms=chunk_ms)
                 s.commit()
                 s.ask()
         new = Recording.from_session(s)
