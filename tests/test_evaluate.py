@@ -255,9 +255,15 @@ def test_an_evaluation_of_24_text_and_audio_cases_offline(
     # the table, the recordings, the picture, the run
     df = results.dataframe
     assert list(df["case"]) == [c.id for c in cases]
-    columns = {"kind", "heard", "answer", "tool_calls", "first_audio_ms", "done_ms",
-               "total_tokens", "cost_usd", "passed", "error", "WER ≤ 0.34"}  # fmt: skip
+    columns = {"kind", "heard", "answer", "tool_calls", "first_audio_ms", "done_ms", "passed",
+               "total_tokens", "cost_usd", "error", "WER ≤ 0.34", "expectations"}  # fmt: skip
     assert columns <= set(df.columns)
+    assert results.graders == ["WER ≤ 0.34", "first audio ≤ 20000 ms", "expectations"]
+    assert not df.set_index("case").loc["text-wrong", "expectations"]
+    assert df.set_index("case").loc["audio-slow-2", "expectations"] is None  # it has none
+    grades = results.grades_dataframe()
+    own = grades[(grades["case"] == "text-paris") & grades["expected"]]
+    assert list(own["grader"]) == ["called get_weather(city='Paris')", "contains 'sunny'"]
     assert df["passed"].sum() == results.passed
     assert set(results.recordings) == {c.id for c in cases}
     rec = results.recordings["audio-0"]
@@ -354,7 +360,7 @@ def test_compare_two_configurations_side_by_side() -> None:
     c = compare(without, with_tools)
     assert c.labels == ("no tools", "get_weather") and c.changed == ["weather"]
     by = c.by_grader.set_index("check")
-    assert by.loc["called get_weather(city='Paris')", "change"] == 1.0
+    assert by.loc["expectations", "change"] == 0.5  # one of two cases' expectations flipped
     assert by.loc["all checks", "no tools"] == 0.5 and by.loc["all checks", "get_weather"] == 1.0
     df = c.dataframe.set_index("case")
     assert df.loc["weather", "changed"] and not df.loc["sum", "changed"]

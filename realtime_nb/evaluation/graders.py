@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ..errors import UsageError
@@ -25,6 +25,8 @@ class Grade:
     passed: bool | None
     detail: str = ""
     score: float | None = None
+    #: from the case's own ``expect`` (summed up as one "expectations" column) or for all cases
+    expected: bool = False
 
 
 class Grader(Protocol):
@@ -231,16 +233,21 @@ def as_grader(g: GraderLike) -> Grader:
     return _Named(name, check)
 
 
-def grade(outcome: CaseOutcome, graders: list[Grader]) -> list[Grade]:
-    """Run every grader on ``outcome``; a grader that raises fails with the error as detail.
+def grade(
+    outcome: CaseOutcome, graders: list[Grader], expected: list[Grader] | None = None
+) -> list[Grade]:
+    """Run every grader (then the case's own ``expected`` ones) on ``outcome``; a grader that
+    raises fails with the error as its detail.
 
     A case that errored is graded anyway (its graders see what it produced before the error)."""
     grades = []
-    for g in graders:
+    for g, own in [(g, False) for g in graders] + [(g, True) for g in expected or []]:
         try:
             result = g(outcome)
         except Exception as exc:  # a user's grader must not lose the other results
             result = Grade(g.name, False, f"grader raised {type(exc).__name__}: {exc}")
+        if own:
+            result = replace(result, expected=True)
         grades.append(result)
     return grades
 

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from ..recording import Recording
 
 
+#: The column and check that sums up each case's own ``expect`` graders.
+EXPECTATIONS = "expectations"
+
+
 def _pandas() -> Any:
     try:
         import pandas
@@ -73,12 +77,27 @@ class EvaluationResults:
 
     @property
     def graders(self) -> list[str]:
-        """Grader names in first-seen order (the columns of the table)."""
+        """The checks, in first-seen order: each grader given to every case, then
+        ``"expectations"`` (all of a case's own ``expect`` graders) when any case has some."""
         names: dict[str, None] = {}
         for o in self.outcomes:
             for g in o.grades:
-                names.setdefault(g.grader, None)
+                names.setdefault(EXPECTATIONS if g.expected else g.grader, None)
+        if EXPECTATIONS in names:
+            del names[EXPECTATIONS]
+            names[EXPECTATIONS] = None
         return list(names)
+
+    def verdicts(self, outcome: CaseOutcome) -> dict[str, bool | None]:
+        """Per check: passed, failed, or None (did not apply) for one case."""
+        out: dict[str, bool | None] = {}
+        own = [g.passed for g in outcome.grades if g.expected]
+        for g in outcome.grades:
+            if not g.expected:
+                out[g.grader] = g.passed
+        applied = [v for v in own if v is not None]
+        out[EXPECTATIONS] = all(applied) if applied else None
+        return out
 
     @property
     def passed(self) -> int:
@@ -116,7 +135,7 @@ class EvaluationResults:
                 "total_tokens": o.total_tokens,
                 "cost_usd": o.cost_usd,
             }
-            verdicts = {g.grader: g.passed for g in o.grades}
+            verdicts = self.verdicts(o)
             for name in self.graders:
                 row[name] = verdicts.get(name)
             row["error"] = o.error
@@ -124,7 +143,8 @@ class EvaluationResults:
         return pd.DataFrame(rows)
 
     def grades_dataframe(self) -> pandas.DataFrame:
-        """One row per (case, grader): passed, detail and score (WER, ms, $)."""
+        """One row per (case, grader): passed, detail, score (WER, ms, $) and ``expected``
+        (one of the case's own expectations)."""
         pd = _pandas()
         return pd.DataFrame(
             [
@@ -134,19 +154,20 @@ class EvaluationResults:
                     "passed": g.passed,
                     "detail": g.detail,
                     "score": g.score,
+                    "expected": g.expected,
                 }
                 for o in self.outcomes
                 for g in o.grades
             ],
-            columns=["case", "grader", "passed", "detail", "score"],
+            columns=["case", "grader", "passed", "detail", "score", "expected"],
         )
 
     def pass_rates(self) -> dict[str, float | None]:
         """Per grader: the share of cases it applied to that passed (None: applied to none)."""
         out: dict[str, float | None] = {}
+        per_case = [self.verdicts(o) for o in self.outcomes]
         for name in self.graders:
-            verdicts = [g.passed for o in self.outcomes for g in o.grades if g.grader == name]
-            applied = [v for v in verdicts if v is not None]
+            applied = [bool(v[name]) for v in per_case if v.get(name) is not None]
             out[name] = sum(applied) / len(applied) if applied else None
         return out
 
@@ -268,8 +289,8 @@ def draw_latencies(
     )
     ax.set_ylim(-0.6, len(results) - 0.2)
     ax.set_xlim(left=0)
-    ax.set_xlabel("ms from end of turn to first audio (green passed, red not)")
-    ax.set_title("latency per case", fontsize=10)
+    ax.set_xlabel("ms from end of turn to first audio")
+    ax.set_title("latency per case (green: passed, red: not)", fontsize=10)
 
 
 __all__ = ["EvaluationResults", "draw_latencies", "draw_pass_rates", "new_figure"]

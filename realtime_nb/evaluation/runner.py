@@ -253,7 +253,7 @@ async def aevaluate(
                 )
             finally:
                 active -= 1
-        outcome.grades = grade(outcome, global_graders + per_case[case.id])
+        outcome.grades = grade(outcome, global_graders, per_case[case.id])
         outcomes[case.id] = outcome
         if on_outcome is not None:
             on_outcome(outcome)
