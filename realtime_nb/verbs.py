@@ -130,6 +130,9 @@ class SessionVerbs:
                 chunk = samples[offset : offset + step].tobytes()
                 out = self.protocol.append_event(chunk, flush=i == len(offsets) - 1)
                 if out is not None:
+                    # armed before the put: the writer may take the frame while we sleep
+                    out.written = loop.create_future()
+                    out.written.add_done_callback(mark_retrieved)
                     await queue.put(out, deadline)
                     last = out
                 queued = offset + step
@@ -140,8 +143,6 @@ class SessionVerbs:
                 elif i % 32 == 31:
                     await asyncio.sleep(0)  # let the writer start on big inputs
             if last is not None:
-                last.written = loop.create_future()
-                last.written.add_done_callback(mark_retrieved)
                 remaining = None if deadline is None else max(deadline - loop.time(), 0)
                 await asyncio.wait_for(asyncio.shield(last.written), remaining)
         except (RealtimeTimeout, TimeoutError):

@@ -107,6 +107,23 @@ async def test_text_only_exchange() -> None:
         assert seq.index("response.done") < seq.index("rate_limits.updated")
 
 
+async def test_send_audio_paced_like_a_microphone_returns_when_the_last_chunk_is_written() -> None:
+    # regression: the last chunk was written while send_audio slept out its pacing, before the
+    # "written" future was attached, so a paced send never returned (it timed out)
+    async with (
+        LocalServer(audio_speed=FAST, responder="echo") as srv,
+        RealtimeSession(srv.url, session={"audio": {"input": {"turn_detection": None}}}) as s,
+    ):
+        clip = speech(0.6)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        sent_ms = await s.send_audio(clip, audio.SAMPLE_RATE, realtime=True, timeout=10)
+        assert sent_ms == pytest.approx(len(clip) / 24, abs=1)
+        assert loop.time() - started >= sent_ms / 1000 - 0.05  # paced: not faster than real time
+        committed = await s.commit()
+        assert committed and s.conversation.item(committed) is not None
+
+
 async def test_server_vad_voice_turn() -> None:
     async with (
         LocalServer(audio_speed=FAST, responder="echo") as srv,
