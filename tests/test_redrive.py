@@ -102,3 +102,17 @@ def test_similarity_and_an_empty_recording(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no user turn"):
         realtime_nb.redrive(rec, server_options=FAST)
     assert json.dumps(rec.session_config)  # a plain dict
+
+
+def test_a_spoken_turn_without_kept_audio_is_skipped_with_its_answer() -> None:
+    # ask(audio) sends the clip inside conversation.item.create, whose audio the client does
+    # not keep: that turn cannot be sent again, and its answer must not join the turn before
+    spoken = speak("good morning", cli=True)
+    with realtime_nb.connect(server_options=FAST) as s:
+        s.ask("what is two plus two")
+        s.ask(spoken, 24_000)
+        s.ask("what is six times seven")
+        rec = Recording.from_session(s)
+    turns = recorded_turns(rec)
+    assert [t.text for t in turns] == ["what is two plus two", "what is six times seven"]
+    assert turns[0].answer == "two plus two is 4." and turns[1].answer == "six times seven is 42."

@@ -56,13 +56,15 @@ class RecordedTurn:
 
 def recorded_turns(recording: Recording) -> list[RecordedTurn]:
     """The user turns of ``recording`` in conversation order, each with the answers and tool
-    calls that followed it (until the next user turn). Pure."""
+    calls that followed it (until the next user turn). A spoken turn whose audio the recording
+    does not hold is skipped together with its answers. Pure."""
     turns: list[RecordedTurn] = []
     outputs = {
         i.call_id: i.output
         for i in recording.conversation.items
         if i.type == "function_call_output"
     }
+    current: RecordedTurn | None = None  # None after a user turn that cannot be sent again
     for item in recording.conversation.items:
         if item.type == "message" and item.role == "user":
             audio = None
@@ -72,15 +74,17 @@ def recorded_turns(recording: Recording) -> list[RecordedTurn]:
                 text = None
                 samples = recording.item_audio(item.id)
                 audio = samples if len(samples) else None
-                if audio is None:
-                    continue  # nothing to send again (audio not retained)
-            turns.append(RecordedTurn(len(turns) + 1, text, audio, item.transcript, ""))
-        elif turns and item.type == "message" and item.role == "assistant":
+            if text is None and audio is None:
+                current = None  # its audio was not kept: skipped, with the answers it got
+                continue
+            current = RecordedTurn(len(turns) + 1, text, audio, item.transcript, "")
+            turns.append(current)
+        elif current is not None and item.type == "message" and item.role == "assistant":
             said = item.transcript or item.text
-            turns[-1].answer = f"{turns[-1].answer} {said}".strip()
-        elif turns and item.type == "function_call":
+            current.answer = f"{current.answer} {said}".strip()
+        elif current is not None and item.type == "function_call":
             call = ToolCall(item.name or "", _args(item.arguments), outputs.get(item.call_id))
-            turns[-1].tool_calls.append(call)
+            current.tool_calls.append(call)
     return turns
 
 
