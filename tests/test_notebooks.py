@@ -31,13 +31,31 @@ TUTORIALS = [
 # strings that must appear in a notebook's outputs (text/plain, stream text or text/html)
 EXPECTED_TEXT: dict[str, list[str]] = {
     "01-quickstart.ipynb": ["completed |", "'completed'", "int16"],
-    "02-event-protocol.ipynb": [],
-    "03-turn-detection.ipynb": [],
-    "04-interruptions.ipynb": [],
-    "05-tools.ipynb": [],
-    "06-latency-and-cost.ipynb": [],
-    "07-record-replay-evaluate.ipynb": [],
-    "08-openai-azure-troubleshooting.ipynb": [],
+    "02-event-protocol.ipynb": [
+        "response.output_audio.delta",
+        "item_delete_invalid_item_id",
+        "caused by our event: True",
+    ],
+    "03-turn-detection.ipynb": ["200 ms silence   2 turn(s)", "800 ms silence   1 turn(s)"],
+    "04-interruptions.ipynb": ["response: cancelled | truncated at 1500 ms", "heard:"],
+    "05-tools.ipynb": [
+        "sunny and 21 degrees in Paris",
+        "timeout",
+        "declined",
+        "raised LookupError",
+    ],
+    "06-latency-and-cost.ipynb": ["first_audio_ms", "cost $", "full)"],
+    "07-record-replay-evaluate.ipynb": [
+        "Redrive(3 turns, changed: 3)",
+        "EvaluationResults(",
+        "Comparison(",
+    ],
+    "08-openai-azure-troubleshooting.ipynb": [
+        "wss://api.openai.com/v1/realtime?model=",
+        "AuthenticationError:",
+        "ModelNotFoundError:",
+        "ModelShutdownWarning",
+    ],
 }
 
 
