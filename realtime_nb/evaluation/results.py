@@ -126,6 +126,7 @@ class EvaluationResults:
             row: dict[str, Any] = {
                 "case": o.case.id,
                 "kind": o.case.kind,
+                "tags": ", ".join(o.case.tags),
                 "passed": o.passed,
                 "heard": o.heard,
                 "answer": o.answer,
