@@ -250,12 +250,14 @@ def test_an_evaluation_of_24_text_and_audio_cases_offline(
         else:
             assert wer_grade.passed is None
         assert o.first_audio_ms is not None and o.done_ms is not None
-        assert o.done_ms >= o.first_audio_ms
+        assert o.created_ms is not None and o.created_ms <= o.first_audio_ms <= o.done_ms
+        assert o.input_tokens + o.output_tokens == o.total_tokens
         assert o.total_tokens > 0 and o.cost_usd is not None and o.cost_usd > 0
     # the table, the recordings, the picture, the run
     df = results.dataframe
     assert list(df["case"]) == [c.id for c in cases]
-    columns = {"kind", "heard", "answer", "tool_calls", "first_audio_ms", "done_ms", "passed",
+    columns = {"kind", "heard", "answer", "tool_calls", "created_ms", "first_audio_ms", "done_ms",
+               "input_tokens", "output_tokens", "passed",
                "total_tokens", "cost_usd", "error", "WER ≤ 0.34", "expectations"}  # fmt: skip
     assert columns <= set(df.columns)
     assert results.graders == ["WER ≤ 0.34", "first audio ≤ 20000 ms", "expectations"]

@@ -39,14 +39,16 @@ class ToolCall:
 @dataclass(eq=False)
 class CaseOutcome:
     """Everything a case produced. Times are ms from the end of the user's turn (text sent or
-    audio committed) to the answer's first audio (``first_audio_ms``), first output of any kind
-    (``first_output_ms``) and ``response.done`` (``done_ms``) of the final answer."""
+    audio committed) to the final answer's ``response.created`` (``created_ms``), its first
+    audio (``first_audio_ms``), its first output of any kind (``first_output_ms``) and its
+    ``response.done`` (``done_ms``)."""
 
     case: Case
     heard: str = ""
     answer: str = ""
     status: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
+    created_ms: float | None = None
     first_audio_ms: float | None = None
     first_output_ms: float | None = None
     done_ms: float | None = None
@@ -110,6 +112,7 @@ def outcome_from(
         answer=(response.transcript or response.text) if response is not None else "",
         status=response.status if response is not None else "",
         tool_calls=tool_calls_in(conversation),
+        created_ms=timing.get("created_ms"),
         first_audio_ms=first_audio,
         first_output_ms=min(firsts) if firsts else None,
         done_ms=timing.get("done_ms"),

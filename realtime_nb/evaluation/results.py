@@ -131,8 +131,11 @@ class EvaluationResults:
                 "heard": o.heard,
                 "answer": o.answer,
                 "tool_calls": "; ".join(str(c) for c in o.tool_calls),
+                "created_ms": o.created_ms,
                 "first_audio_ms": o.first_audio_ms,
                 "done_ms": o.done_ms,
+                "input_tokens": o.input_tokens,
+                "output_tokens": o.output_tokens,
                 "total_tokens": o.total_tokens,
                 "cost_usd": o.cost_usd,
             }
