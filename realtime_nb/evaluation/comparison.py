@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from .results import EvaluationResults, _pandas, draw_latencies, draw_pass_rates, new_figure
+from ..timeline.figure import new_figure
+from .results import EvaluationResults, _pandas, draw_latencies, draw_pass_rates
 
 if TYPE_CHECKING:
     import pandas

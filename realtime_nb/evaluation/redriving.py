@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..models import DEFAULT_TRANSCRIPTION_MODEL
+from ..protocol import deep_merge
 from .outcome import ToolCall
 from .results import _pandas
 
@@ -233,9 +234,7 @@ def _args(raw: str | None) -> dict[str, Any] | str:
 def _with_overrides(
     carried: dict[str, Any], overrides: dict[str, Any], tools: Any
 ) -> dict[str, Any]:
-    from .runner import _merge
-
-    config = _merge(carried, overrides)
+    config = deep_merge(carried, overrides)
     names = {getattr(t, "__name__", None) for t in tools}
     if names and isinstance(config.get("tools"), list):
         # the Python tools given now declare themselves; drop their recorded declarations

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..timeline.figure import new_figure
 from .outcome import CaseOutcome
 
 if TYPE_CHECKING:
@@ -34,19 +35,6 @@ def _pandas() -> Any:
             'Evaluation tables need pandas: pip install "realtime-nb[eval]".'
         ) from None
     return pandas
-
-
-def new_figure(width: float, height: float) -> Figure:
-    """A figure pyplot does not keep (a notebook shows the returned figure once)."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError(
-            'Evaluation figures need matplotlib: pip install "realtime-nb[eval]".'
-        ) from None
-    fig = plt.figure(figsize=(width, height), layout="constrained")
-    plt.close(fig)
-    return fig
 
 
 @dataclass(eq=False)
@@ -297,4 +285,4 @@ def draw_latencies(
     ax.set_title("latency per case (green: passed, red: not)", fontsize=10)
 
 
-__all__ = ["EvaluationResults", "draw_latencies", "draw_pass_rates", "new_figure"]
+__all__ = ["EvaluationResults", "draw_latencies", "draw_pass_rates"]

@@ -24,6 +24,7 @@ from typing import Any
 from .._loop import acquire_shared_loop, release_shared_loop
 from ..errors import RealtimeError, UsageError
 from ..models import DEFAULT_MODEL, DEFAULT_TRANSCRIPTION_MODEL
+from ..protocol import deep_merge
 from .cases import Case, as_cases
 from .graders import GraderLike, as_grader, grade
 from .outcome import CaseOutcome, outcome_from
@@ -75,16 +76,6 @@ class RateGate:
             await asyncio.sleep(min(delay, self.max_wait_s))
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def case_session_config(
     session: dict[str, Any] | None, transcription: str | None
 ) -> dict[str, Any]:
@@ -96,7 +87,7 @@ def case_session_config(
     audio_in: dict[str, Any] = {"turn_detection": None}
     if transcription:
         audio_in["transcription"] = {"model": transcription}
-    return _merge({"audio": {"input": audio_in}}, dict(session or {}))
+    return deep_merge({"audio": {"input": audio_in}}, dict(session or {}))
 
 
 async def run_case(

@@ -36,13 +36,13 @@ _C = {
 }
 
 
-def _new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
     """A figure pyplot does not keep (a notebook shows the returned figure once, not twice)."""
     try:
         import matplotlib.pyplot as plt
     except ImportError:
         raise UsageError(
-            "matplotlib is needed for the timeline figures: pip install 'realtime-nb[plot]'"
+            "matplotlib is needed for figures: pip install 'realtime-nb[plot]'"
         ) from None
     fig = plt.figure(figsize=(width, height), layout="constrained")
     plt.close(fig)  # still drawable and savable; pyplot just forgets it
@@ -168,7 +168,7 @@ def plot_turns(
 ) -> Figure:
     """One panel of lanes per turn (the last ``last`` turns; None: all), x in session seconds."""
     shown = list(turns)[-last:] if last else list(turns)
-    fig = _new_figure(width, 0.6 + 1.9 * max(len(shown), 1))
+    fig = new_figure(width, 0.6 + 1.9 * max(len(shown), 1))
     if not shown:
         ax = fig.add_subplot()
         ax.text(0.5, 0.5, "no turns yet", ha="center", va="center", transform=ax.transAxes)
@@ -187,7 +187,7 @@ def plot_turns(
 
 def plot_timeline(turns: Sequence[TurnTimeline], t0: float = 0.0, *, width: float = 14.0) -> Figure:
     """The whole session on one axis: the same lanes, turns shaded and numbered."""
-    fig = _new_figure(width, 3.2)
+    fig = new_figure(width, 3.2)
     ax = fig.add_subplot()
     for i, turn in enumerate(turns):
         if i % 2 == 0:
