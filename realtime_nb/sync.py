@@ -322,6 +322,16 @@ class Session:
         )
         return self._run(coro, t)
 
+    def interrupt(self, item_id: str, played_samples: int) -> int | None:
+        """Barge-in after the player stopped: cancel if needed, truncate at what was played.
+
+        ``played_samples`` are the 24 kHz samples your player really played of ``item_id`` (see
+        :meth:`RealtimeSession.interrupt`). Returns the ``audio_end_ms`` sent, or None when no
+        audio was received for the item.
+        """
+        t = self.timeout
+        return self._run(self.async_session.interrupt(item_id, played_samples, timeout=t), t)
+
     def delete_item(self, item_id: str) -> None:
         self._run(self.async_session.delete_item(item_id, timeout=self.timeout), self.timeout)
 

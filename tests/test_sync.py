@@ -106,3 +106,28 @@ async def test_awaitable_twin_from_another_loop() -> None:
 def test_server_options_need_offline() -> None:
     with pytest.raises(UsageError, match="offline"):
         Session("ws://127.0.0.1:1/v1/realtime", server_options={"x": 1}, connect=False)
+
+
+def test_interrupt_cancels_and_truncates_at_the_samples_played() -> None:
+    # push-to-talk: the server does not interrupt by itself, so interrupt() must cancel too
+    push_to_talk = {"audio": {"input": {"turn_detection": None}}}
+    with Session(server_options={"audio_speed": 1.0}, session=push_to_talk) as s:
+        s.send_text("repeat after me: " + "one two three four five six seven eight nine ten " * 3)
+        mark = s.events.last_seq
+        rid = s.create_response()
+        item_id = s.wait_for("response.output_audio.delta", after=mark, timeout=10)["item_id"]
+        deadline = time.monotonic() + 10
+        while s.conversation.audio_played_limit_ms(item_id) < 400 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the player has played 300 ms only once 300 ms have arrived
+        end_ms = s.interrupt(item_id, played_samples=24 * 300 + 23)  # floor to whole ms
+        assert end_ms == 300
+        done = s.wait_for("response.done", after=mark, timeout=10)["response"]
+        assert done["id"] == rid and done["status"] == "cancelled"
+        assert done["status_details"]["reason"] == "client_cancelled"
+        assert s.conversation.item(item_id).truncated_at_ms == 300
+        assert [r.type for r in s.events.since(mark)].count("conversation.item.truncated") == 1
+        # an item with no audio received has nothing to truncate
+        user_item = s.conversation.items[0].id
+        assert s.interrupt(user_item, played_samples=24_000) is None
+        with pytest.raises(UsageError):
+            s.interrupt(item_id, played_samples=-1)
