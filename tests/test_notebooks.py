@@ -37,7 +37,12 @@ EXPECTED_TEXT: dict[str, list[str]] = {
         "caused by our event: True",
     ],
     "03-turn-detection.ipynb": ["200 ms silence   2 turn(s)", "800 ms silence   1 turn(s)"],
-    "04-interruptions.ipynb": ["response: cancelled | truncated at 1500 ms", "heard:"],
+    "04-interruptions.ipynb": [
+        "response: cancelled {'type': 'cancelled', 'reason': 'turn_detected'}",
+        "client conversation.item.truncate audio_end_ms=",
+        "server conversation.item.truncated audio_end_ms=",
+        "heard:     'the quick",
+    ],
     "05-tools.ipynb": [
         "sunny and 21 degrees in Paris",
         "timeout",
