@@ -32,7 +32,10 @@ TUTORIALS = [
 EXPECTED_TEXT: dict[str, list[str]] = {
     "01-quickstart.ipynb": ["completed |", "'completed'", "int16"],
     "02-event-protocol.ipynb": [
-        "response.output_audio.delta",
+        "← session.updated",
+        "client → input_audio_buffer.commit",
+        "← input_audio_buffer.speech_started",
+        "← response.output_audio.delta  ×",
         "item_delete_invalid_item_id",
         "caused by our event: True",
     ],
@@ -48,6 +51,7 @@ EXPECTED_TEXT: dict[str, list[str]] = {
         "timeout",
         "declined",
         "raised LookupError",
+        "heard:  what is the weather",
     ],
     "06-latency-and-cost.ipynb": ["first_audio_ms", "cost $", "full)"],
     "07-record-replay-evaluate.ipynb": [
