@@ -39,7 +39,15 @@ EXPECTED_TEXT: dict[str, list[str]] = {
         "item_delete_invalid_item_id",
         "caused by our event: True",
     ],
-    "03-turn-detection.ipynb": ["200 ms silence   2 turn(s)", "800 ms silence   1 turn(s)"],
+    "03-turn-detection.ipynb": [
+        "200 ms silence   2 turn(s)",
+        "800 ms silence   1 turn(s)",
+        "semantic VAD, high eagerness 2 turn(s)",
+        "semantic VAD, low eagerness  1 turn(s)",
+        "push-to-talk                 1 turn(s)",
+        "quiet speaker, threshold 0.5 0 turn(s)",
+        "quiet speaker, threshold 0.2 1 turn(s)",
+    ],
     "04-interruptions.ipynb": [
         "response: cancelled {'type': 'cancelled', 'reason': 'turn_detected'}",
         "client conversation.item.truncate audio_end_ms=",
@@ -53,7 +61,13 @@ EXPECTED_TEXT: dict[str, list[str]] = {
         "raised LookupError",
         "heard:  what is the weather",
     ],
-    "06-latency-and-cost.ipynb": ["first_audio_ms", "cost $", "full)"],
+    "06-latency-and-cost.ipynb": [
+        "created_to_first_audio_ms",
+        "median wait for the first sound",
+        "cost $",
+        "full)",
+        "gpt-realtime-2.1-mini",
+    ],
     "07-record-replay-evaluate.ipynb": [
         "Redrive(3 turns, changed: 3)",
         "EvaluationResults(",
