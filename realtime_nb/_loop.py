@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
+import contextvars
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -125,3 +127,38 @@ def release_shared_loop(loop: LoopThread) -> None:
             return
         _shared = None
     loop.stop()
+
+
+def in_daemon_thread(
+    fn: Callable[..., Any], kwargs: dict[str, Any], name: str
+) -> tuple[asyncio.Future[Any], threading.Thread]:
+    """Run ``fn(**kwargs)`` on a daemon thread named ``name``; a future of its result, and the
+    thread (to join once the future is settled, when none may be left behind).
+
+    Not ``asyncio.to_thread``: the loop's default executor is joined when the loop shuts down
+    and at interpreter exit, so one hung tool would hold up ``close()`` and exit. A daemon
+    thread is abandoned instead (it runs on until the function returns; its result is dropped).
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def work() -> None:
+        try:
+            value, error = context.run(fn, **kwargs), None
+        except BaseException as exc:  # handed to the awaiting task
+            value, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+            loop.call_soon_threadsafe(settle, value, error)
+
+    thread = threading.Thread(target=work, name=name, daemon=True)
+    thread.start()
+    return future, thread

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .._loop import acquire_shared_loop, release_shared_loop
+from .._loop import acquire_shared_loop, in_daemon_thread, release_shared_loop
 from ..errors import RealtimeError, UsageError
 from ..models import DEFAULT_MODEL, DEFAULT_TRANSCRIPTION_MODEL
 from ..protocol import deep_merge
@@ -330,27 +330,7 @@ def evaluate(
 async def _in_thread(fn: Callable[[], Any]) -> Any:
     """``fn()`` on a short-lived thread of its own (not the loop's executor, whose idle worker
     threads would outlive the run): the stand-in starts and stops without blocking the loop."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-
-    def settle(value: Any, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value)
-
-    def work() -> None:
-        try:
-            value, error = fn(), None
-        except BaseException as exc:  # handed to the awaiting task
-            value, error = None, exc
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, value, error)
-
-    thread = threading.Thread(target=work, name="realtime-nb-evaluate", daemon=True)
-    thread.start()
+    future, thread = in_daemon_thread(fn, {}, "realtime-nb-evaluate")
     try:
         return await future
     finally:

@@ -27,18 +27,16 @@ output, or create while a response is still streaming) and is tested against the
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
 import inspect
 import json
 import logging
-import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import protocol
+from .._loop import in_daemon_thread
 from ..errors import ActiveResponseError, ConnectionClosed, RealtimeTimeout
 from .output import error_output, to_output
 from .registry import Tool, ToolCall, ToolRegistry
@@ -391,7 +389,9 @@ class ToolRunner:
                 if tool.is_async:
                     result = await tool.fn(**kwargs)
                 else:
-                    result = await _in_daemon_thread(tool.fn, kwargs, tool.name)
+                    result = await in_daemon_thread(
+                        tool.fn, kwargs, f"realtime-nb-tool-{tool.name}"
+                    )[0]
                 if inspect.isawaitable(result):  # a plain function that returned a coroutine
                     result = await result
         except TimeoutError:
@@ -442,37 +442,6 @@ class _CallFailed(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind, self.message = kind, message
-
-
-def _in_daemon_thread(fn: Callable[..., Any], kwargs: dict[str, Any], name: str) -> Any:
-    """Run ``fn(**kwargs)`` on a daemon thread of its own; an awaitable of its result.
-
-    Not ``asyncio.to_thread``: the loop's default executor is joined when the loop shuts down
-    and at interpreter exit, so one hung tool would hold up ``close()`` and exit. A daemon
-    thread is abandoned instead (it runs on until the function returns; its result is dropped).
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-    context = contextvars.copy_context()
-
-    def settle(value: Any, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value)
-
-    def work() -> None:
-        try:
-            value, error = context.run(fn, **kwargs), None
-        except BaseException as exc:  # handed to the awaiting task
-            value, error = None, exc
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
-            loop.call_soon_threadsafe(settle, value, error)
-
-    threading.Thread(target=work, name=f"realtime-nb-tool-{name}", daemon=True).start()
-    return future
 
 
 def _names_response(request: Request | None, rid: str) -> bool:
